@@ -1,0 +1,1 @@
+"""The thuiszitters case system: one durable Temporal workflow per pupil who stays home from school."""

@@ -1,0 +1,26 @@
+"""The one data converter of the project: pydantic JSON, encrypted by the payload codec when encryption is on.
+
+The worker, the intake script, the CLI, the tests and the replayer all build their converter here, so a payload
+written by one can always be read by the others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
+
+from thuiszitters.settings import Settings
+
+
+def build_data_converter(settings: Settings) -> DataConverter:
+    """Pydantic JSON payloads; with ``encryptie=aan`` every payload and failure is encrypted (AES-GCM)."""
+    if settings.encryptie == "uit":
+        return pydantic_data_converter
+    from thuiszitters.codec import EncryptionCodec, failure_converter_class
+
+    codec = EncryptionCodec.from_settings(settings)
+    return dataclasses.replace(
+        pydantic_data_converter, payload_codec=codec, failure_converter_class=failure_converter_class()
+    )
