@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import structlog
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 
@@ -17,6 +18,10 @@ from thuiszitters.settings import Settings
 def build_data_converter(settings: Settings) -> DataConverter:
     """Pydantic JSON payloads; with ``encryptie=aan`` every payload and failure is encrypted (AES-GCM)."""
     if settings.encryptie == "uit":
+        structlog.get_logger("thuiszitters.converter").warning(
+            "encryptie staat UIT (THUISZITTERS_ENCRYPTIE=uit): payloads worden onversleuteld opgeslagen; "
+            "alleen voor lokale ontwikkeling"
+        )
         return pydantic_data_converter
     from thuiszitters.codec import EncryptionCodec, failure_converter_class
 

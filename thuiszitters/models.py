@@ -126,6 +126,8 @@ class Aanmelding(Contract):
 
     @model_validator(mode="after")
     def _school_known(self) -> Aanmelding:
+        if self.uit_buitenland and self.fase == 0:
+            raise ValueError("fase: een leerling uit het buitenland heeft geen voortraject op school; gebruik fase 1")
         if self.school_brin is None and not self.uit_buitenland:
             raise ValueError("school_brin: verplicht, behalve voor een leerling uit het buitenland")
         if self.geboortedatum >= self.startdatum:

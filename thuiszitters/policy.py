@@ -13,7 +13,10 @@ class Beleid(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     thuiszitter_na_dagen: int = Field(
-        default=28, ge=1, le=365, description="Phase 0: days without a melding after which school and SCP are told."
+        default=28,
+        ge=1,
+        le=365,
+        description="Phase 0: days without a melding after which school and SCP are told.",
     )
     escalatie_termijn_dagen: int = Field(
         default=84, ge=1, le=730, description="The legal term (twelve weeks) from the start date."
@@ -24,13 +27,19 @@ class Beleid(BaseModel):
     zorgplicht_dagen: int = Field(default=42, ge=1, le=365, description="Route 3.2: term of the receiving school.")
     zorgplicht_verlenging_dagen: int = Field(default=28, ge=1, le=365, description="Its one extension.")
     lba_herinnering_werkdagen: int = Field(
-        default=5, ge=1, le=60, description="LBA registration not confirmed this many working days after the melding."
+        default=5,
+        ge=1,
+        le=60,
+        description="LBA registration not confirmed this many working days after the melding.",
     )
     oudergesprek_herinnering_werkdagen: int = Field(
         default=10, ge=1, le=60, description="No oudergesprek this many working days after the melding."
     )
     plan_herinnering_werkdagen: int = Field(
-        default=10, ge=1, le=60, description="No plan van aanpak this many working days after the oudergesprek."
+        default=10,
+        ge=1,
+        le=60,
+        description="No plan van aanpak this many working days after the oudergesprek.",
     )
     termijn_uur: int = Field(
         default=7, ge=0, le=23, description="Hour (Amsterdam time) at which a term that falls on a day fires."

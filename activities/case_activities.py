@@ -1,0 +1,144 @@
+"""The case's activities: each does one side effect, idempotently, keyed by the effect's ``sleutel``.
+
+- ``vastleggen``: record a Vastlegging in the case register;
+- ``registreren``: make a registration call to an outside system once;
+- ``berichten``: render and deliver a notification to a role once.
+
+Register them with the worker as bound methods::
+
+    activities = await CaseActivities.create(settings)
+    Worker(..., activities=activities.all())
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.adapters import KANAAL_NIET_INGESTELD, BerichtKanaal, HttpRegistratieAdapter, channels_for
+from activities.register import Register
+from activities.templates import render
+from thuiszitters.models import Bericht, Registratie, RegistratieUitkomst, Vastlegging
+from thuiszitters.settings import Kanaal, Settings, SettingsError
+
+
+def _activity_log() -> Any:
+    """A logger bound to the running activity: ids and attempt only, never personal data."""
+    info = activity.info()
+    return structlog.get_logger("thuiszitters.activities").bind(
+        workflow_id=info.workflow_id,
+        run_id=info.workflow_run_id,
+        activity=info.activity_type,
+        attempt=info.attempt,
+    )
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, ApplicationError):
+        return error.message
+    return f"onverwachte fout ({type(error).__name__})"
+
+
+class CaseActivities:
+    """A case's activities and their dependencies: the register, the registration adapter, the channels."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        register: Register,
+        adapter: HttpRegistratieAdapter | None = None,
+        channels: Mapping[Kanaal, BerichtKanaal] | None = None,
+        *,
+        owns_register: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.register = register
+        self.adapter = adapter or HttpRegistratieAdapter(settings)
+        self.channels: dict[Kanaal, BerichtKanaal] = dict(channels or channels_for(settings))
+        self._owns_register = owns_register
+
+    @classmethod
+    async def create(cls, settings: Settings) -> CaseActivities:
+        """Connect to the register (``DATABASE_URL``), bring its schema up to date, and build the channels."""
+        if not settings.database_url:
+            raise SettingsError("instelling DATABASE_URL: verplicht voor de worker (het casusregister)")
+        register = await Register.connect(settings.database_url, max_size=settings.database_pool_max)
+        try:
+            applied = await register.migrate()
+        except BaseException:
+            await register.close()
+            raise
+        if applied:
+            structlog.get_logger("thuiszitters.activities").info("migraties_toegepast", migraties=applied)
+        return cls(settings, register, owns_register=True)
+
+    async def close(self) -> None:
+        await self.adapter.aclose()
+        for channel in self.channels.values():
+            await channel.aclose()
+        if self._owns_register:
+            await self.register.close()
+
+    def all(self) -> list[Callable[..., Any]]:
+        """The activities, to hand to the worker."""
+        return [self.vastleggen, self.registreren, self.berichten]
+
+    # ------------------------------------------------------------------------------------------- activities
+
+    @activity.defn(name="vastleggen")
+    async def vastleggen(self, v: Vastlegging) -> None:
+        """Record one line of the case register (phase, regie, escalation, open tasks)."""
+        log = _activity_log().bind(volgnummer=v.volgnummer, gebeurtenis=v.gebeurtenis)
+        if await self.register.record(v):
+            log.info("vastgelegd", fase=v.fase, escalatie=v.escalatie.value)
+        else:
+            log.info("al_vastgelegd")
+
+    @activity.defn(name="registreren")
+    async def registreren(self, r: Registratie) -> RegistratieUitkomst:
+        """Make a registration call once. A call already made returns its stored outcome without sending."""
+        log = _activity_log().bind(systeem=r.systeem.value, actie=r.actie)
+        stored = await self.register.claim_registration(r)
+        if stored is not None:
+            log.info("registratie_al_gedaan", verzonden=stored.verzonden)
+            return stored
+        try:
+            uitkomst = await self.adapter.send(r)
+        except Exception as error:
+            definitief = isinstance(error, ApplicationError) and error.non_retryable
+            await self.register.fail_registration(r.sleutel, _reason(error), definitief=definitief)
+            log.warning("registratie_mislukt", definitief=definitief, fout=_reason(error))
+            raise
+        await self.register.finish_registration(r.sleutel, uitkomst)
+        log.info("registratie_gedaan", verzonden=uitkomst.verzonden, status=uitkomst.antwoord_status)
+        return uitkomst
+
+    @activity.defn(name="berichten")
+    async def berichten(self, b: Bericht) -> None:
+        """Render a notification and deliver it once, through the channel set for the role."""
+        kanaal = self.settings.kanaal(b.rol)
+        log = _activity_log().bind(sjabloon=b.sjabloon, rol=b.rol.value, kanaal=kanaal)
+        onderwerp, tekst = render(b)
+        if await self.register.claim_notification(b, kanaal, onderwerp):
+            log.info("bericht_al_verzonden")
+            return
+        channel = self.channels.get(kanaal)
+        try:
+            if channel is None:
+                raise ApplicationError(
+                    f"Bericht '{b.sjabloon}' aan {b.rol.value}: kanaal {kanaal} is niet beschikbaar",
+                    type=KANAAL_NIET_INGESTELD,
+                    non_retryable=True,
+                )
+            await channel.deliver(b, self.settings.adres(b.rol, b.regio.value), onderwerp, tekst)
+        except Exception as error:
+            definitief = isinstance(error, ApplicationError) and error.non_retryable
+            await self.register.fail_notification(b.sleutel, _reason(error), definitief=definitief)
+            log.warning("bericht_mislukt", definitief=definitief, fout=_reason(error))
+            raise
+        await self.register.finish_notification(b.sleutel)
+        log.info("bericht_verzonden")

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""One entry point for developers and CI; needs nothing but Python 3.11 or newer.
+
+    python3 dev.py up        the whole local stack (PostgreSQL, Temporal, codec server, worker, demo cases)
+    python3 dev.py test      the test suite; extra arguments go to pytest (python3 dev.py test -m fault)
+    python3 dev.py check     ruff and mypy
+    python3 dev.py install   (re)install the project and its development tools in .venv
+
+Every command first makes sure ``.venv`` exists and holds the project as described by the current
+``pyproject.toml`` (installed again whenever that file changes), then runs inside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".thuiszitters-install"
+MINIMUM_PYTHON = (3, 11)
+
+USAGE = """\
+Gebruik: python3 dev.py COMMANDO [ARGUMENTEN]
+
+  up        start de lokale omgeving (PostgreSQL, Temporal, codec-server, worker, demo-casussen)
+            opties gaan naar 'python -m thuiszitters.devstack up', bijvoorbeeld --no-demo
+  test      draai de tests; extra argumenten gaan naar pytest, bijvoorbeeld: test -m fault
+  check     ruff en mypy
+  install   installeer het project en de ontwikkelhulpmiddelen opnieuw in .venv
+"""
+
+
+def say(line: str) -> None:
+    print(f"[dev] {line}", flush=True)
+
+
+def venv_python() -> Path:
+    if os.name == "nt":
+        return VENV / "Scripts" / "python.exe"
+    return VENV / "bin" / "python"
+
+
+def venv_works(python: Path) -> bool:
+    if not python.exists():
+        return False
+    check = f"import sys; sys.exit(0 if sys.version_info >= {MINIMUM_PYTHON!r} else 1)"
+    try:
+        return subprocess.run([str(python), "-c", check], check=False, capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
+def ensure_venv() -> Path:
+    python = venv_python()
+    if venv_works(python):
+        return python
+    if VENV.exists():
+        say("De virtuele omgeving in .venv werkt niet (meer); ik maak hem opnieuw aan ...")
+        shutil.rmtree(VENV)
+    say(f"Virtuele omgeving aanmaken in .venv (Python {sys.version.split()[0]}) ...")
+    result = subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=False)
+    if result.returncode != 0 or not venv_works(python):
+        say("Kon .venv niet aanmaken. Op Debian/Ubuntu: 'apt-get install python3-venv', dan opnieuw.")
+        sys.exit(1)
+    return python
+
+
+def project_hash() -> str:
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def install(python: Path, *, force: bool) -> None:
+    wanted = project_hash()
+    current = STAMP.read_text().strip() if STAMP.exists() else None
+    if current == wanted and not force:
+        return
+    if force:
+        reason = "op verzoek"
+    elif current is None:
+        reason = "eerste keer"
+    else:
+        reason = "pyproject.toml is gewijzigd"
+    say(f"Project en ontwikkelhulpmiddelen installeren in .venv ({reason}) ...")
+    command = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
+    result = subprocess.run([*command, "--editable", ".[dev]"], cwd=ROOT, check=False)
+    if result.returncode != 0:
+        STAMP.unlink(missing_ok=True)
+        say(f"Installeren is mislukt (pip gaf code {result.returncode}); zie de meldingen hierboven.")
+        sys.exit(1)
+    STAMP.write_text(wanted + "\n")
+    say("Installatie is klaar.")
+
+
+def venv_env() -> dict[str, str]:
+    """The environment of an activated venv: its programs (python, temporal, ruff) come first on PATH."""
+    env = dict(os.environ)
+    bin_dir = str(venv_python().parent)
+    env["PATH"] = os.pathsep.join(part for part in (bin_dir, env.get("PATH", "")) if part)
+    env["VIRTUAL_ENV"] = str(VENV)
+    env.pop("PYTHONHOME", None)
+    return env
+
+
+def run(command: list[str]) -> int:
+    """Run a command in the venv; Ctrl-C goes to the command, which decides how to stop."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return subprocess.run(command, cwd=ROOT, env=venv_env(), check=False).returncode
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def exit_code(returncode: int) -> int:
+    return returncode if returncode >= 0 else 128 - returncode
+
+
+def command_up(python: Path, args: list[str]) -> int:
+    say("Lokale omgeving starten (stoppen met Ctrl-C) ...")
+    os.chdir(ROOT)
+    argv = [str(python), "-m", "thuiszitters.devstack", "up", *args]
+    # Replace this process: Ctrl-C and SIGTERM reach the stack directly, which stops everything in order.
+    os.execve(argv[0], argv, venv_env())
+    return 0  # not reached
+
+
+def command_test(python: Path, args: list[str]) -> int:
+    say("Tests draaien: pytest " + " ".join(args))
+    returncode = run([str(python), "-m", "pytest", *args])
+    if returncode == 5:
+        say("pytest heeft geen enkele test uitgevoerd (code 5): dat telt als mislukt.")
+        return 1
+    if returncode != 0:
+        say(f"Tests mislukt (pytest gaf code {returncode}).")
+    return exit_code(returncode)
+
+
+def command_check(python: Path, args: list[str]) -> int:
+    failed = []
+    for name, command in (
+        ("ruff", [str(python), "-m", "ruff", "check", ".", *args]),
+        ("mypy", [str(python), "-m", "mypy", "."]),
+    ):
+        say(f"{name} ...")
+        if run(command) != 0:
+            failed.append(name)
+    if failed:
+        say("Niet in orde: " + ", ".join(failed) + ".")
+        return 1
+    say("ruff en mypy zijn tevreden.")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if sys.version_info < MINIMUM_PYTHON:
+        wanted = ".".join(str(part) for part in MINIMUM_PYTHON)
+        print(
+            f"dev.py heeft Python {wanted} of nieuwer nodig; dit is {sys.version.split()[0]}.",
+            file=sys.stderr,
+        )
+        return 1
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(USAGE, end="")
+        return 0 if argv else 2
+    command, args = argv[0], argv[1:]
+    commands = {"up": command_up, "test": command_test, "check": command_check}
+    if command not in (*commands, "install"):
+        print(f"Onbekend commando: {command}\n", file=sys.stderr)
+        print(USAGE, end="", file=sys.stderr)
+        return 2
+    python = ensure_venv()
+    install(python, force=command == "install")
+    if command == "install":
+        return 0
+    return commands[command](python, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

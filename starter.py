@@ -1,0 +1,237 @@
+"""The intake script: starts one ``ThuiszitterWorkflow`` per pupil from a CSV or JSON-lines file of Aanmeldingen.
+
+    python starter.py aanmeldingen.csv            start the cases
+    python starter.py aanmeldingen.jsonl --dry-run validate only
+
+Each row is validated against the contract (``CONTRACT.md``); the script prints per row whether the case was
+started, was already open, or was refused (with the field and the rule). A bad row never stops the others. Exit
+code: 0 when no row was refused, 1 when at least one was, 2 when the file itself cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from pydantic import ValidationError
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from thuiszitters import rules
+from thuiszitters import search_attributes as sa
+from thuiszitters.calendar import amsterdam_date
+from thuiszitters.client import connect
+from thuiszitters.models import Aanmelding, CaseStatus, workflow_id_for
+from thuiszitters.settings import Settings, SettingsError
+from workflows.thuiszitter import ThuiszitterWorkflow
+
+BOOLEAN_FIELDS = {"woont_in_rotterdam", "uit_buitenland"}
+TRUE_WORDS = {"true", "ja", "j", "1", "waar", "yes"}
+FALSE_WORDS = {"false", "nee", "n", "0", "onwaar", "no"}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of the intake file: its line number, and either its fields or why it could not be read."""
+
+    line: int
+    fields: dict[str, Any] | None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    line: int
+    leerling_ref: str | None
+    outcome: str  # "gestart", "al_open", "geweigerd", "geldig"
+    detail: str
+
+
+def read_rows(path: Path) -> Iterator[Row]:
+    """Rows of a CSV (header line with the contract's field names) or JSON-lines file."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+            yield from _json_rows(handle)
+        else:
+            yield from _csv_rows(handle)
+
+
+def _json_rows(handle: TextIO) -> Iterator[Row]:
+    for number, text in enumerate(handle, start=1):
+        if not text.strip():
+            continue
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            yield Row(number, None, "geen geldige JSON op deze regel")
+            continue
+        if not isinstance(value, dict):
+            yield Row(number, None, "de regel moet een JSON-object zijn")
+            continue
+        yield Row(number, value)
+
+
+def _csv_rows(handle: TextIO) -> Iterator[Row]:
+    sample = handle.read(4096)
+    handle.seek(0)
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    reader = csv.DictReader(handle, delimiter=delimiter)
+    for record in reader:
+        if None in record:
+            yield Row(reader.line_num, None, "meer kolommen dan de kopregel")
+            continue
+        fields: dict[str, Any] = {}
+        for key, value in record.items():
+            if key is None or value is None or not value.strip():
+                continue  # an empty cell is a missing field
+            name = key.strip()
+            fields[name] = _csv_value(name, value.strip())
+        if fields:
+            yield Row(reader.line_num, fields)
+
+
+def _csv_value(name: str, value: str) -> Any:
+    if name in BOOLEAN_FIELDS:
+        if value.lower() in TRUE_WORDS:
+            return True
+        if value.lower() in FALSE_WORDS:
+            return False
+    if name == "fase" and value.isdigit():
+        return int(value)
+    return value
+
+
+def validate(fields: dict[str, Any], today: Any) -> Aanmelding:
+    """The row as an Aanmelding, or ``ValueError`` naming the field and the rule."""
+    try:
+        aanmelding = Aanmelding.model_validate(fields)
+    except ValidationError as error:
+        raise ValueError(rules.describe_validation_error(error)) from None
+    if aanmelding.startdatum > today:
+        raise ValueError("veld 'startdatum': ligt in de toekomst (eerste dag van niet verschijnen)")
+    return aanmelding
+
+
+async def start_case(client: Client, aanmelding: Aanmelding, task_queue: str) -> WorkflowHandle[Any, CaseStatus]:
+    """Start the pupil's case; ``WorkflowAlreadyStartedError`` when one is open (a closed case may start anew)."""
+    return await client.start_workflow(
+        ThuiszitterWorkflow.run,
+        aanmelding,
+        id=workflow_id_for(aanmelding.leerling_ref),
+        task_queue=task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        static_summary=rules.static_summary(aanmelding),
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(sa.FASE, aanmelding.fase),
+                SearchAttributePair(sa.REGIO, aanmelding.regio.value),
+                SearchAttributePair(sa.SECTOR, aanmelding.sector.value),
+                SearchAttributePair(sa.AFGESLOTEN, False),
+            ]
+        ),
+    )
+
+
+async def run_intake(
+    path: Path, *, client: Client | None, settings: Settings, dry_run: bool, out: TextIO
+) -> list[Result]:
+    today = amsterdam_date(datetime.now(UTC))
+    results: list[Result] = []
+    seen: dict[str, int] = {}
+    for row in read_rows(path):
+        if row.fields is None:
+            results.append(Result(row.line, None, "geweigerd", row.problem or "onleesbaar"))
+        else:
+            results.append(await _one_row(row, client, settings, dry_run, today, seen))
+        _print(results[-1], out)
+    return results
+
+
+async def _one_row(
+    row: Row, client: Client | None, settings: Settings, dry_run: bool, today: Any, seen: dict[str, int]
+) -> Result:
+    assert row.fields is not None
+    ref = row.fields.get("leerling_ref")
+    ref_text = ref if isinstance(ref, str) and len(ref) <= 64 else None
+    try:
+        aanmelding = validate(row.fields, today)
+    except ValueError as error:
+        return Result(row.line, ref_text, "geweigerd", str(error))
+    if aanmelding.leerling_ref in seen and dry_run:
+        return Result(
+            row.line, ref_text, "al_open", f"dezelfde leerling staat al op regel {seen[aanmelding.leerling_ref]}"
+        )
+    seen.setdefault(aanmelding.leerling_ref, row.line)
+    if dry_run or client is None:
+        return Result(row.line, ref_text, "geldig", "geldig (niet gestart: --dry-run)")
+    workflow_id = workflow_id_for(aanmelding.leerling_ref)
+    try:
+        await start_case(client, aanmelding, settings.task_queue)
+    except WorkflowAlreadyStartedError:
+        return Result(row.line, ref_text, "al_open", f"er loopt al een zaak ({workflow_id})")
+    return Result(row.line, ref_text, "gestart", workflow_id)
+
+
+LABELS = {"gestart": "gestart", "al_open": "al open", "geweigerd": "GEWEIGERD", "geldig": "geldig"}
+
+
+def _print(result: Result, out: TextIO) -> None:
+    who = result.leerling_ref or "-"
+    print(
+        f"regel {result.line:>4}  {who:<20} {LABELS[result.outcome]:<10} {result.detail}",
+        file=out,
+        flush=True,
+    )
+
+
+def summary(results: Sequence[Result]) -> str:
+    counts = {key: sum(1 for r in results if r.outcome == key) for key in LABELS}
+    parts = [f"{counts[key]} {LABELS[key]}" for key in LABELS if counts[key]]
+    return "Samenvatting: " + (", ".join(parts) if parts else "geen regels gevonden")
+
+
+async def main(argv: Sequence[str] | None = None, client: Client | None = None, out: TextIO | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Start zaken (ThuiszitterWorkflow) uit een aanmeldbestand.")
+    parser.add_argument("bestand", type=Path, help="CSV (kopregel met de veldnamen) of JSON-lines")
+    parser.add_argument("--dry-run", action="store_true", help="alleen controleren, niets starten")
+    parser.add_argument("--profile", help="Temporal-profiel uit temporal.toml")
+    args = parser.parse_args(argv)
+    out = out or sys.stdout
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"Fout in de instellingen: {error}", file=sys.stderr)
+        return 2
+    if not args.bestand.is_file():
+        print(f"Bestand niet gevonden: {args.bestand}", file=sys.stderr)
+        return 2
+    if client is None and not args.dry_run:
+        client = await connect(settings, profile=args.profile)
+    try:
+        results = await run_intake(args.bestand, client=client, settings=settings, dry_run=args.dry_run, out=out)
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        print(f"Bestand niet te lezen: {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
+    print(summary(results), file=out)
+    if not results:
+        return 1
+    return 1 if any(r.outcome == "geweigerd" for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -1,0 +1,117 @@
+"""The worker: runs the case workflows and their activities on the ``thuiszitters`` task queue.
+
+    python worker.py            run until SIGINT/SIGTERM, then shut down gracefully
+    python worker.py --check    health check: Temporal reachable, PostgreSQL reachable, migrations current
+
+Temporal connection settings come from ``temporalio.envconfig`` (``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``,
+profiles); the rest from ``THUISZITTERS_*`` and ``DATABASE_URL`` (see ``docs/operations.md``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.case_activities import CaseActivities
+from activities.register import Register
+from thuiszitters.client import connect
+from thuiszitters.logs import configure_logging
+from thuiszitters.settings import Settings, SettingsError
+from workflows.thuiszitter import ThuiszitterWorkflow
+
+GRACEFUL_SHUTDOWN = timedelta(seconds=30)
+log = structlog.get_logger("thuiszitters.worker")
+
+
+def build_worker(client: Client, settings: Settings, activities: CaseActivities) -> Worker:
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[ThuiszitterWorkflow],
+        activities=activities.all(),
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+    )
+
+
+async def run(settings: Settings, *, client: Client | None = None, stop: asyncio.Event | None = None) -> None:
+    """Run the worker until ``stop`` is set (or SIGINT/SIGTERM when it is not given)."""
+    client = client or await connect(settings)
+    activities = await CaseActivities.create(settings)
+    stop = stop or _stop_on_signals()
+    try:
+        worker = build_worker(client, settings, activities)
+        async with worker:
+            log.info("worker gestart", task_queue=settings.task_queue, namespace=client.namespace)
+            await stop.wait()
+            log.info("worker stopt: lopende activiteiten krijgen tijd om af te ronden")
+    finally:
+        await activities.close()
+    log.info("worker gestopt")
+
+
+async def check(settings: Settings) -> list[str]:
+    """What is wrong with the stack, in Dutch; empty when all is well."""
+    problems: list[str] = []
+    try:
+        client = await asyncio.wait_for(connect(settings), timeout=10)
+        await asyncio.wait_for(client.service_client.check_health(), timeout=10)
+    except Exception as error:
+        problems.append(f"Temporal niet bereikbaar: {type(error).__name__}: {error}")
+    if not settings.database_url:
+        problems.append("DATABASE_URL is niet ingesteld")
+        return problems
+    try:
+        register = await asyncio.wait_for(Register.connect(settings.database_url, max_size=1), timeout=10)
+    except Exception as error:
+        problems.append(f"PostgreSQL niet bereikbaar: {type(error).__name__}")
+        return problems
+    try:
+        if pending := await register.pending_migrations():
+            problems.append("migraties niet bijgewerkt: " + ", ".join(pending))
+    finally:
+        await register.close()
+    return problems
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Worker van het thuiszitterssysteem.")
+    parser.add_argument("--check", action="store_true", help="controleer Temporal, PostgreSQL en migraties")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        configure_logging(settings)
+    except SettingsError as error:
+        print(f"Fout in de instellingen: {error}", file=sys.stderr)
+        return 2
+    if args.check:
+        problems = asyncio.run(check(settings))
+        for problem in problems:
+            print(f"NIET GOED: {problem}", file=sys.stderr)
+        if not problems:
+            print("Alles in orde: Temporal en PostgreSQL bereikbaar, migraties bijgewerkt.")
+        return 1 if problems else 0
+    if not settings.database_url:
+        print("Fout in de instellingen: DATABASE_URL is niet ingesteld", file=sys.stderr)
+        return 2
+    asyncio.run(run(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,225 @@
+"""``ThuiszitterWorkflow``: one durable case per pupil, from melding to closure.
+
+The workflow is the process and nothing else. What an event may do, which terms lie ahead and which tasks are
+open is decided by :mod:`thuiszitters.rules`; this class wires those rules to Temporal:
+
+- every contract event is a signal and an update of the same name (built by :func:`_event_handlers`); the signal
+  never fails (a refusal lands in ``status.afgewezen``), the update's validator refuses with a Dutch message;
+- one durable timer at a time waits for the next term (or the next week boundary, to keep ``WekenThuis`` current);
+- queued effects run as activities, in order, each keyed for exactly-once delivery;
+- search attributes and current details show the case in the Web UI without personal data;
+- the history is kept small by continuing as new with the whole state when Temporal suggests it.
+"""
+
+import asyncio
+import contextlib
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from thuiszitters import rules
+    from thuiszitters import search_attributes as sa
+    from thuiszitters.calendar import amsterdam_date, amsterdam_moment
+    from thuiszitters.models import (
+        EVENTS,
+        WORKFLOW_TYPE,
+        Aanmelding,
+        CaseStatus,
+        Registratie,
+        RegistratieUitkomst,
+        Vastlegging,
+    )
+    from thuiszitters.rules import CaseState
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+ACTIVITY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    maximum_attempts=0,  # keep trying: a message is never lost to an outage
+)
+REFUSAL_TYPE = "Afgewezen"
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _event_handlers(name: str) -> dict[str, Any]:
+    """The signal, the update and its validator of one contract event, all running the same rules."""
+
+    def on_signal(self: Any, payload: Any = None) -> None:
+        self._state = rules.receive(self._state, name, payload, workflow.now())
+        self._changed = True
+
+    def on_update(self: Any, payload: Any = None) -> CaseStatus:
+        try:
+            event = rules.parse(name, payload)
+            self._state = rules.apply(self._state, name, event, workflow.now())
+        except rules.Weigering as refusal:  # only if the state moved between validator and handler
+            raise ApplicationError(refusal.reden, type=REFUSAL_TYPE, non_retryable=True) from None
+        self._changed = True
+        return rules.status(self._state, workflow.now())
+
+    def validate(self: Any, payload: Any = None) -> None:
+        try:
+            rules.check(self._state, name, rules.parse(name, payload), workflow.now())
+        except rules.Weigering as refusal:
+            raise ApplicationError(refusal.reden, type=REFUSAL_TYPE, non_retryable=True) from None
+
+    on_signal.__name__ = on_signal.__qualname__ = f"signal_{name}"
+    on_update.__name__ = on_update.__qualname__ = f"update_{name}"
+    validate.__name__ = validate.__qualname__ = f"validate_{name}"
+    update = workflow.update(name=name, description=f"Gebeurtenis '{name}'; geeft de nieuwe status terug.")(on_update)
+    update.validator(validate)
+    return {
+        f"signal_{name}": workflow.signal(name=name, description=f"Gebeurtenis '{name}' (fire-and-forget).")(on_signal),
+        f"update_{name}": update,
+    }
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class ThuiszitterWorkflow:
+    # One signal and one update per contract event, placed in the class namespace before @workflow.defn reads it.
+    for _name in EVENTS:
+        locals().update(_event_handlers(_name))
+    del _name
+
+    @workflow.init
+    def __init__(self, aanmelding: Aanmelding, voortzetting: CaseState | None = None) -> None:
+        # The SDK only applies type hints when the number of arguments matches them: a fresh start carries one
+        # argument (the contract's Aanmelding), a continued run two. So the arguments are validated here, which
+        # also turns a malformed start input into a clear failure of the case instead of a retried task.
+        aanmelding = _validated(Aanmelding, aanmelding, "aanmelding")
+        if voortzetting is not None:
+            self._state = _validated(CaseState, voortzetting, "voortzetting")
+        else:
+            if aanmelding.startdatum > amsterdam_date(workflow.now()):
+                raise ApplicationError(
+                    "aanmelding: veld 'startdatum' ligt in de toekomst",
+                    type="OngeldigeAanmelding",
+                    non_retryable=True,
+                )
+            info = workflow.info()
+            self._state = rules.open_case(
+                aanmelding,
+                case_id=f"{info.workflow_id}:{info.first_execution_run_id}",
+                workflow_id=info.workflow_id,
+                now=workflow.now(),
+            )
+        self._changed = False
+        self._published: dict[str, Any] = {}
+
+    @workflow.run
+    async def run(self, aanmelding: Aanmelding, voortzetting: CaseState | None = None) -> CaseStatus:
+        while True:
+            self._state = rules.fire_due_terms(self._state, workflow.now())
+            await self._carry_out_effects()
+            self._publish()
+            if self._state.afgesloten and not self._state.openstaand:
+                return rules.status(self._state, workflow.now())
+            if self._changed:
+                self._changed = False
+                continue
+            if workflow.info().is_continue_as_new_suggested() and workflow.all_handlers_finished():
+                workflow.continue_as_new(args=[aanmelding, self._state])
+            wake, summary = self._next_wake()
+            with contextlib.suppress(asyncio.TimeoutError):  # the term has come: the loop fires it
+                await workflow.wait_condition(
+                    lambda: self._changed,
+                    timeout=max(wake - workflow.now(), timedelta(seconds=1)),
+                    timeout_summary=summary,
+                )
+
+    @workflow.query(name="status", description="De stand van de zaak (zie CONTRACT.md).")
+    def status(self) -> CaseStatus:
+        return rules.status(self._state, workflow.now())
+
+    def _next_wake(self) -> tuple[datetime, str]:
+        """The next term, or the next week boundary when that comes first (to keep WekenThuis current)."""
+        now = workflow.now()
+        weeks = rules.weeks_at_home(self._state, now)
+        boundary = amsterdam_moment(self._state.startdatum + timedelta(weeks=weeks + 1), 0)
+        termijn = rules.next_term(self._state)
+        if termijn is not None and (moment := rules.moment_of(self._state, termijn)) <= boundary:
+            return moment, f"termijn: {termijn.omschrijving} ({termijn.op.isoformat()})"
+        return boundary, f"week {weeks + 1} thuis"
+
+    async def _carry_out_effects(self) -> None:
+        """Run the queued effects in order; a call refused for good becomes a task for a person."""
+        while self._state.openstaand:
+            effect = self._state.openstaand[0]
+            try:
+                if isinstance(effect, Vastlegging):
+                    await workflow.execute_activity(
+                        "vastleggen",
+                        effect,
+                        start_to_close_timeout=ACTIVITY_TIMEOUT,
+                        retry_policy=ACTIVITY_RETRY,
+                        summary=f"register: {effect.gebeurtenis}",
+                    )
+                elif isinstance(effect, Registratie):
+                    await workflow.execute_activity(
+                        "registreren",
+                        effect,
+                        result_type=RegistratieUitkomst,
+                        start_to_close_timeout=ACTIVITY_TIMEOUT,
+                        retry_policy=ACTIVITY_RETRY,
+                        summary=effect.samenvatting,
+                    )
+                else:
+                    await workflow.execute_activity(
+                        "berichten",
+                        effect,
+                        start_to_close_timeout=ACTIVITY_TIMEOUT,
+                        retry_policy=ACTIVITY_RETRY,
+                        summary=effect.samenvatting,
+                    )
+            except ActivityError as error:
+                if isinstance(effect, Vastlegging):
+                    raise  # the register is ours: it does not refuse, it is retried until it answers
+                self._state = rules.register_failure(self._state, effect, _reason(error), workflow.now())
+            self._state.openstaand.remove(effect)
+
+    def _publish(self) -> None:
+        """Search attributes (only when they change) and the current details for the Web UI."""
+        now = workflow.now()
+        state = self._state
+        values: dict[str, Any] = {
+            sa.FASE.name: state.fase,
+            sa.REGIO.name: state.aanmelding.regio.value,
+            sa.SECTOR.name: state.aanmelding.sector.value,
+            sa.REGIEHOUDER.name: state.regiehouder.value,
+            sa.ESCALATIE.name: state.escalatie.value,
+            sa.WEKEN_THUIS.name: rules.weeks_at_home(state, now),
+            sa.ROUTE.name: state.route or "geen",
+            sa.AFGESLOTEN.name: state.afgesloten,
+        }
+        changed = [key for key in sa.ALL_KEYS if self._published.get(key.name) != values[key.name]]
+        if changed:
+            updates: list[Any] = [key.value_set(values[key.name]) for key in changed]
+            workflow.upsert_search_attributes(updates)
+            self._published = values
+        workflow.set_current_details(rules.details_markdown(state, now))
+
+
+def _validated(model: type[_M], value: Any, what: str) -> _M:
+    if isinstance(value, model):
+        return value
+    try:
+        return model.model_validate(value)
+    except ValidationError as error:
+        raise ApplicationError(
+            f"{what}: {rules.describe_validation_error(error)}",
+            type="OngeldigeAanmelding",
+            non_retryable=True,
+        ) from None
+
+
+def _reason(error: ActivityError) -> str:
+    cause = error.cause
+    if isinstance(cause, ApplicationError):
+        return cause.message
+    return str(cause or error)
