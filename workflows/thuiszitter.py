@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from thuiszitters.rules import CaseState
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+CONTINUE_AS_NEW_AFTER_EVENTS = 1_000
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -123,7 +124,7 @@ class ThuiszitterWorkflow:
             if self._changed:
                 self._changed = False
                 continue
-            if workflow.info().is_continue_as_new_suggested() and workflow.all_handlers_finished():
+            if self._history_is_long() and workflow.all_handlers_finished():
                 workflow.continue_as_new(args=[aanmelding, self._state])
             wake, summary = self._next_wake()
             with contextlib.suppress(asyncio.TimeoutError):  # the term has come: the loop fires it
@@ -136,6 +137,12 @@ class ThuiszitterWorkflow:
     @workflow.query(name="status", description="De stand van de zaak (zie CONTRACT.md).")
     def status(self) -> CaseStatus:
         return rules.status(self._state, workflow.now())
+
+    @staticmethod
+    def _history_is_long() -> bool:
+        """Temporal's suggestion, or our own bound: a short history replays fast and stays far from the limits."""
+        info = workflow.info()
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() >= CONTINUE_AS_NEW_AFTER_EVENTS
 
     def _next_wake(self) -> tuple[datetime, str]:
         """The next term, or the next week boundary when that comes first (to keep WekenThuis current)."""
