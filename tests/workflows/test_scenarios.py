@@ -11,11 +11,11 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from activities.register import Register
+from tests.cases import events, pupil, start
+from tests.fixtures.temporal import CaseWorker, case_worker
 from thuiszitters.calendar import amsterdam_date
 from thuiszitters.models import CaseStatus, Escalatie, Regiehouder, Uitkomst
 from thuiszitters.settings import Settings
-from tests.cases import events, pupil, start
-from tests.fixtures.temporal import CaseWorker, case_worker
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
