@@ -1,0 +1,169 @@
+"""A small command line for people and scripts: send an event, show a case, list cases.
+
+    python -m thuiszitters.cli gebeurtenis LEERLING_REF oudergesprek '{"deelnemers": ["school", "ouders", "scp"]}'
+    python -m thuiszitters.cli status LEERLING_REF [--json]
+    python -m thuiszitters.cli lijst [--query 'Fase=3 AND Regio="Noord"'] [--alle]
+
+Events go as updates, so the answer is immediate: the new status, or the Dutch reason why the event was refused.
+Connection settings come from Temporal's environment configuration; encryption keys from ``THUISZITTERS_*``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from thuiszitters.client import connect
+from thuiszitters.models import EVENTS, LEERLING_REF_PATTERN, CaseStatus, workflow_id_for
+from thuiszitters.settings import Settings, SettingsError
+
+OPEN_CASES = 'WorkflowType="ThuiszitterWorkflow" AND ExecutionStatus="Running"'
+
+
+class CliError(Exception):
+    """A problem to tell the user, in Dutch; exit code 1."""
+
+
+def format_status(status: CaseStatus) -> str:
+    lines = [
+        f"Leerling {status.leerling_ref}  ({status.sector.value}, {status.regio.value})",
+        f"  fase        {status.fase}: {status.fase_naam}"
+        + ("  [AFGESLOTEN: " + status.uitkomst.value + "]" if status.afgesloten and status.uitkomst else ""),
+        f"  startdatum  {status.startdatum.isoformat()}  ({status.weken_thuis} weken thuis)",
+        f"  12 weken    {status.deadline_12_weken.isoformat()}",
+        f"  regie       {status.regiehouder.value}",
+        f"  escalatie   {status.escalatie.value}",
+        f"  route       {status.route or '-'}" + (f" ({status.route_variant})" if status.route_variant else ""),
+        f"  leerplicht  {'ja' if status.leerplichtig else 'nee (4 jaar)'}"
+        + ("; wachtlijst" if status.wachtlijst else ""),
+    ]
+    if status.volgende_termijn and status.volgende_termijn_op:
+        lines.append(f"  volgende    {status.volgende_termijn} op {status.volgende_termijn_op.isoformat()}")
+    lines.append("")
+    lines.append("Open taken:" if status.open_taken else "Open taken: geen")
+    for taak in status.open_taken:
+        uiterlijk = f" (uiterlijk {taak.uiterlijk.isoformat()})" if taak.uiterlijk else ""
+        lines.append(f"  - {taak.rol.value}: {taak.omschrijving}{uiterlijk}")
+    lines.append("")
+    lines.append("Tijdlijn:")
+    for regel in status.tijdlijn:
+        door = f" [{regel.door}]" if regel.door else ""
+        lines.append(f"  {regel.tijd:%Y-%m-%d %H:%M}  {regel.gebeurtenis}{door}: {regel.toelichting or ''}")
+    if status.afgewezen:
+        lines.append("")
+        lines.append("Afgewezen signalen:")
+        for afwijzing in status.afgewezen:
+            lines.append(f"  {afwijzing.tijd:%Y-%m-%d %H:%M}  {afwijzing.gebeurtenis}: {afwijzing.reden}")
+    return "\n".join(lines)
+
+
+def _check_ref(ref: str) -> str:
+    import re
+
+    if not re.fullmatch(LEERLING_REF_PATTERN, ref):
+        raise CliError(f"ongeldige leerling_ref '{ref[:64]}': alleen letters, cijfers, '_' en '-', hoogstens 64")
+    return ref
+
+
+async def send_event(client: Client, ref: str, name: str, payload: dict[str, Any]) -> CaseStatus:
+    if name not in EVENTS:
+        raise CliError(f"onbekende gebeurtenis '{name}'; kies uit: {', '.join(EVENTS)}")
+    handle = client.get_workflow_handle(workflow_id_for(_check_ref(ref)))
+    try:
+        result: CaseStatus = await handle.execute_update(name, payload, result_type=CaseStatus)
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        reden = cause.message if isinstance(cause, ApplicationError) else str(cause)
+        raise CliError(f"afgewezen: {reden}") from None
+    except RPCError as error:
+        raise CliError(_rpc_message(error, ref)) from None
+    return result
+
+
+async def case_status(client: Client, ref: str) -> CaseStatus:
+    handle = client.get_workflow_handle(workflow_id_for(_check_ref(ref)))
+    try:
+        result: CaseStatus = await handle.query("status", result_type=CaseStatus)
+    except RPCError as error:
+        raise CliError(_rpc_message(error, ref)) from None
+    return result
+
+
+async def list_cases(client: Client, query: str | None, include_closed: bool, out: TextIO) -> int:
+    base = 'WorkflowType="ThuiszitterWorkflow"' if include_closed else OPEN_CASES
+    full_query = f"{base} AND ({query})" if query else base
+    count = 0
+    print(f"{'zaak':<34} {'fase':>4} {'regio':<6} {'sector':<6} {'regie':<12} {'escalatie':<12} {'weken':>5}", file=out)
+    try:
+        async for execution in client.list_workflows(full_query):
+            attributes = execution.typed_search_attributes
+            values = {pair.key.name: pair.value for pair in attributes}
+            print(
+                f"{execution.id:<34} {values.get('Fase', '-')!s:>4} {values.get('Regio', '-')!s:<6} "
+                f"{values.get('Sector', '-')!s:<6} {values.get('Regiehouder', '-')!s:<12} "
+                f"{values.get('Escalatie', '-')!s:<12} {values.get('WekenThuis', '-')!s:>5}",
+                file=out,
+            )
+            count += 1
+    except RPCError as error:
+        raise CliError(f"ongeldige zoekopdracht: {error.message}") from None
+    print(f"{count} zaak/zaken", file=out)
+    return count
+
+
+def _rpc_message(error: RPCError, ref: str) -> str:
+    if error.status == RPCStatusCode.NOT_FOUND:
+        return f"geen zaak gevonden voor leerling {ref}"
+    return f"Temporal gaf een fout: {error.message}"
+
+
+async def main(argv: Sequence[str] | None = None, client: Client | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    parser = argparse.ArgumentParser(prog="python -m thuiszitters.cli", description="Zaken van thuiszitters.")
+    parser.add_argument("--profile", help="Temporal-profiel uit temporal.toml")
+    commands = parser.add_subparsers(dest="command", required=True)
+    event = commands.add_parser("gebeurtenis", help="stuur een gebeurtenis (als update) naar een zaak")
+    event.add_argument("leerling_ref")
+    event.add_argument("naam", help=", ".join(EVENTS))
+    event.add_argument("inhoud", nargs="?", default="{}", help="JSON-object, bijvoorbeeld '{\"in_opp\": true}'")
+    status = commands.add_parser("status", help="toon de stand en de tijdlijn van een zaak")
+    status.add_argument("leerling_ref")
+    status.add_argument("--json", action="store_true", help="als JSON")
+    listing = commands.add_parser("lijst", help="lijst zaken, eventueel met een zoekopdracht")
+    listing.add_argument("--query", help='bijvoorbeeld: Fase=3 AND Regio="Noord"')
+    listing.add_argument("--alle", action="store_true", help="ook afgesloten zaken")
+    args = parser.parse_args(argv)
+    try:
+        if client is None:
+            client = await connect(Settings.from_env(), profile=args.profile)
+        if args.command == "gebeurtenis":
+            try:
+                payload = json.loads(args.inhoud)
+            except json.JSONDecodeError:
+                raise CliError("de inhoud is geen geldige JSON") from None
+            if not isinstance(payload, dict):
+                raise CliError("de inhoud moet een JSON-object zijn")
+            result = await send_event(client, args.leerling_ref, args.naam, payload)
+            print(f"Geaccepteerd: {args.naam}", file=out)
+            print(format_status(result), file=out)
+        elif args.command == "status":
+            result = await case_status(client, args.leerling_ref)
+            print(result.model_dump_json(indent=2) if args.json else format_status(result), file=out)
+        else:
+            await list_cases(client, args.query, args.alle, out)
+    except (CliError, SettingsError) as error:
+        print(f"Fout: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
