@@ -22,7 +22,7 @@ from temporalio.worker import Worker
 
 from activities.case_activities import CaseActivities
 from activities.register import Register
-from thuiszitters.client import connect
+from thuiszitters.client import connect, metrics_runtime
 from thuiszitters.logs import configure_logging
 from thuiszitters.settings import Settings, SettingsError
 from workflows.thuiszitter import ThuiszitterWorkflow
@@ -43,13 +43,18 @@ def build_worker(client: Client, settings: Settings, activities: CaseActivities)
 
 async def run(settings: Settings, *, client: Client | None = None, stop: asyncio.Event | None = None) -> None:
     """Run the worker until ``stop`` is set (or SIGINT/SIGTERM when it is not given)."""
-    client = client or await connect(settings)
+    client = client or await connect(settings, runtime=metrics_runtime(settings))
     activities = await CaseActivities.create(settings)
     stop = stop or _stop_on_signals()
     try:
         worker = build_worker(client, settings, activities)
         async with worker:
-            log.info("worker gestart", task_queue=settings.task_queue, namespace=client.namespace)
+            log.info(
+                "worker gestart",
+                task_queue=settings.task_queue,
+                namespace=client.namespace,
+                metrics=f"http://{settings.metrics_address}/metrics" if settings.metrics_address else None,
+            )
             await stop.wait()
             log.info("worker stopt: lopende activiteiten krijgen tijd om af te ronden")
     finally:

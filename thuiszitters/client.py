@@ -9,12 +9,20 @@ from __future__ import annotations
 
 from temporalio.client import Client
 from temporalio.envconfig import ClientConfig
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from thuiszitters.converter import build_data_converter
 from thuiszitters.settings import Settings
 
 
-async def connect(settings: Settings, *, profile: str | None = None) -> Client:
+async def connect(settings: Settings, *, profile: str | None = None, runtime: Runtime | None = None) -> Client:
     config = ClientConfig.load_client_connect_config(profile=profile)
     config.setdefault("target_host", "localhost:7233")
-    return await Client.connect(**config, data_converter=build_data_converter(settings))
+    return await Client.connect(**config, data_converter=build_data_converter(settings), runtime=runtime)
+
+
+def metrics_runtime(settings: Settings) -> Runtime | None:
+    """A runtime that serves the SDK's metrics (and the project's counters) for Prometheus, when configured."""
+    if not settings.metrics_address:
+        return None
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=settings.metrics_address)))

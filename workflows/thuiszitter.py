@@ -112,6 +112,9 @@ class ThuiszitterWorkflow:
             )
         self._changed = False
         self._published: dict[str, Any] = {}
+        self._escalatie_counted = self._state.escalatie
+        if voortzetting is None:
+            _count("thuiszitters_zaken_gestart", "Zaken gestart", sector=aanmelding.sector.value)
 
     @workflow.run
     async def run(self, aanmelding: Aanmelding, voortzetting: CaseState | None = None) -> CaseStatus:
@@ -119,7 +122,13 @@ class ThuiszitterWorkflow:
             self._state = rules.fire_due_terms(self._state, workflow.now())
             await self._carry_out_effects()
             self._publish()
+            if self._state.escalatie is not self._escalatie_counted:
+                self._escalatie_counted = self._state.escalatie
+                _count("thuiszitters_zaken_opgeschaald", "Zaken opgeschaald", niveau=self._state.escalatie.value)
             if self._state.afgesloten and not self._state.openstaand:
+                uitkomst = self._state.uitkomst.value if self._state.uitkomst else "onbekend"
+                _count("thuiszitters_zaken_afgesloten", "Zaken afgesloten", uitkomst=uitkomst)
+                workflow.logger.info("zaak afgesloten", extra={"uitkomst": uitkomst})
                 return rules.status(self._state, workflow.now())
             if self._changed:
                 self._changed = False
@@ -160,6 +169,10 @@ class ThuiszitterWorkflow:
             effect = self._state.openstaand[0]
             try:
                 if isinstance(effect, Vastlegging):
+                    workflow.logger.info(
+                        "gebeurtenis vastgelegd",
+                        extra={"gebeurtenis": effect.gebeurtenis, "fase": effect.fase, "volgnummer": effect.volgnummer},
+                    )
                     await workflow.execute_activity(
                         "vastleggen",
                         effect,
@@ -210,6 +223,11 @@ class ThuiszitterWorkflow:
             workflow.upsert_search_attributes(updates)
             self._published = values
         workflow.set_current_details(rules.details_markdown(state, now))
+
+
+def _count(name: str, description: str, **attributes: str) -> None:
+    """A counter on the worker's metrics endpoint; Temporal's meter skips it during replay."""
+    workflow.metric_meter().create_counter(name, description).add(1, attributes)
 
 
 def _validated(model: type[_M], value: Any, what: str) -> _M:

@@ -1,0 +1,83 @@
+"""The worker process's own duties: health check, metrics endpoint, graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import httpx
+
+import worker
+from activities.register import Register
+from tests.cases import eventually, pupil
+from tests.fixtures.postgres import with_database
+from thuiszitters.calendar import amsterdam_date
+from thuiszitters.models import CaseStatus
+from thuiszitters.settings import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def dev_address(dev_env) -> str:
+    return str(dev_env.client.service_client.config.target_host)
+
+
+async def test_health_check_reports_ok_and_names_what_is_wrong(dev_env, register, test_settings, monkeypatch):
+    monkeypatch.setenv("TEMPORAL_ADDRESS", dev_address(dev_env))
+    database = f"health_{free_port()}"
+    admin = await asyncpg.connect(test_settings.database_url)
+    await admin.execute(f'CREATE DATABASE "{database}"')
+    await admin.close()
+    settings = test_settings.model_copy(
+        update={"database_url": with_database(str(test_settings.database_url), database)}
+    )
+    problems = await worker.check(settings)
+    assert problems == ["migraties niet bijgewerkt: 001_case_register"]
+    register_of_check = await Register.connect(str(settings.database_url))
+    await register_of_check.migrate()
+    await register_of_check.close()
+    assert await worker.check(settings) == []
+
+    broken = test_settings.model_copy(update={"database_url": "postgresql://postgres@127.0.0.1:1/thuiszitters"})
+    problems = await worker.check(broken)
+    assert len(problems) == 1 and problems[0].startswith("PostgreSQL niet bereikbaar")
+
+    monkeypatch.setenv("TEMPORAL_ADDRESS", f"127.0.0.1:{free_port()}")
+    problems = await worker.check(settings)
+    assert [p.split(":")[0] for p in problems] == ["Temporal niet bereikbaar"]
+
+
+async def test_worker_serves_metrics_and_stops_gracefully(dev_env, register, test_settings, monkeypatch):
+    monkeypatch.setenv("TEMPORAL_ADDRESS", dev_address(dev_env))
+    port = free_port()
+    settings: Settings = test_settings.model_copy(
+        update={"metrics_address": f"127.0.0.1:{port}", "task_queue": f"metrics-{port}"}
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(settings, stop=stop))
+    try:
+        from starter import start_case
+
+        aanmelding = pupil(amsterdam_date(datetime.now(UTC)) - timedelta(days=3))
+        handle = await start_case(dev_env.client, aanmelding, settings.task_queue)
+        await handle.execute_update("passende_plek", {"uitkomst": "terug_op_school"}, result_type=CaseStatus)
+        await handle.result()
+
+        async def metrics() -> str:
+            async with httpx.AsyncClient() as http:
+                return (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+
+        text = await eventually(metrics, lambda body: "thuiszitters_zaken_afgesloten" in body)
+        assert "thuiszitters_zaken_gestart{" in text
+        assert 'uitkomst="terug_op_school"' in text
+        assert "temporal_workflow_completed" in text  # the SDK's own metrics on the same endpoint
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=60)
+    assert running.done() and running.exception() is None
