@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".thuiszitters-install"
+INSTALL_LOG = VENV / "pip-install.log"
 MINIMUM_PYTHON = (3, 11)
 
 USAGE = """\
@@ -87,11 +88,15 @@ def install(python: Path, *, force: bool) -> None:
     else:
         reason = "pyproject.toml is gewijzigd"
     say(f"Project en ontwikkelhulpmiddelen installeren in .venv ({reason}) ...")
-    command = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
-    result = subprocess.run([*command, "--editable", ".[dev]"], cwd=ROOT, check=False)
+    command = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--editable", ".[dev]"]
+    # pip's own output goes to a log; it is shown only when something goes wrong.
+    with INSTALL_LOG.open("w") as log:
+        result = subprocess.run(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, check=False)
     if result.returncode != 0:
         STAMP.unlink(missing_ok=True)
-        say(f"Installeren is mislukt (pip gaf code {result.returncode}); zie de meldingen hierboven.")
+        lines = INSTALL_LOG.read_text(errors="replace").splitlines()
+        print("\n".join(lines[-40:]), file=sys.stderr)
+        say(f"Installeren is mislukt (pip gaf code {result.returncode}); volledige uitvoer in {INSTALL_LOG}.")
         sys.exit(1)
     STAMP.write_text(wanted + "\n")
     say("Installatie is klaar.")
@@ -130,7 +135,7 @@ def command_up(python: Path, args: list[str]) -> int:
 
 
 def command_test(python: Path, args: list[str]) -> int:
-    say("Tests draaien: pytest " + " ".join(args))
+    say("Tests draaien: " + " ".join(["pytest", *args]))
     returncode = run([str(python), "-m", "pytest", *args])
     if returncode == 5:
         say("pytest heeft geen enkele test uitgevoerd (code 5): dat telt als mislukt.")

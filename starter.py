@@ -5,7 +5,8 @@
 
 Each row is validated against the contract (``CONTRACT.md``); the script prints per row whether the case was
 started, was already open, or was refused (with the field and the rule). A bad row never stops the others. Exit
-code: 0 when no row was refused, 1 when at least one was, 2 when the file itself cannot be read.
+code: 0 when no row was refused, 1 when at least one was refused or could not be started, 2 when the file or
+Temporal cannot be reached at all.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import argparse
 import asyncio
 import csv
 import json
+import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -30,12 +33,13 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
-from thuiszitters import rules
+from thuiszitters import policy, rules
 from thuiszitters import search_attributes as sa
 from thuiszitters.calendar import amsterdam_date
 from thuiszitters.client import connect
-from thuiszitters.models import Aanmelding, CaseStatus, workflow_id_for
+from thuiszitters.models import LEERLING_REF_PATTERN, Aanmelding, CaseStatus, workflow_id_for
 from thuiszitters.settings import Settings, SettingsError
 from workflows.thuiszitter import ThuiszitterWorkflow
 
@@ -57,7 +61,7 @@ class Row:
 class Result:
     line: int
     leerling_ref: str | None
-    outcome: str  # "gestart", "al_open", "geweigerd", "geldig"
+    outcome: str  # "gestart", "al_open", "geweigerd", "mislukt" (Temporal refused the start), "geldig"
     detail: str
 
 
@@ -128,6 +132,8 @@ def validate(fields: dict[str, Any], today: Any) -> Aanmelding:
 
 async def start_case(client: Client, aanmelding: Aanmelding, task_queue: str) -> WorkflowHandle[Any, CaseStatus]:
     """Start the pupil's case; ``WorkflowAlreadyStartedError`` when one is open (a closed case may start anew)."""
+    if aanmelding.beleid is None:  # the case keeps the policy of the day it started, whatever later releases do
+        aanmelding = aanmelding.model_copy(update={"beleid": policy.DEFAULT_BELEID})
     return await client.start_workflow(
         ThuiszitterWorkflow.run,
         aanmelding,
@@ -167,7 +173,8 @@ async def _one_row(
 ) -> Result:
     assert row.fields is not None
     ref = row.fields.get("leerling_ref")
-    ref_text = ref if isinstance(ref, str) and len(ref) <= 64 else None
+    # Only a well-formed pseudonymous reference is echoed: a name typed in its place must not reach the output.
+    ref_text = ref if isinstance(ref, str) and re.fullmatch(LEERLING_REF_PATTERN, ref) else None
     try:
         aanmelding = validate(row.fields, today)
     except ValueError as error:
@@ -184,10 +191,18 @@ async def _one_row(
         await start_case(client, aanmelding, settings.task_queue)
     except WorkflowAlreadyStartedError:
         return Result(row.line, ref_text, "al_open", f"er loopt al een zaak ({workflow_id})")
+    except RPCError as error:  # the row is fine, Temporal is not: say so and go on with the next row
+        return Result(row.line, ref_text, "mislukt", f"Temporal gaf een fout ({error.status.name}): niet gestart")
     return Result(row.line, ref_text, "gestart", workflow_id)
 
 
-LABELS = {"gestart": "gestart", "al_open": "al open", "geweigerd": "GEWEIGERD", "geldig": "geldig"}
+LABELS = {
+    "gestart": "gestart",
+    "al_open": "al open",
+    "geweigerd": "GEWEIGERD",
+    "mislukt": "MISLUKT",
+    "geldig": "geldig",
+}
 
 
 def _print(result: Result, out: TextIO) -> None:
@@ -221,7 +236,11 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None, 
         print(f"Bestand niet gevonden: {args.bestand}", file=sys.stderr)
         return 2
     if client is None and not args.dry_run:
-        client = await connect(settings, profile=args.profile)
+        try:
+            client = await connect(settings, profile=args.profile)
+        except (RuntimeError, OSError) as error:
+            print(f"Kan Temporal niet bereiken: {error}", file=sys.stderr)
+            return 2
     try:
         results = await run_intake(args.bestand, client=client, settings=settings, dry_run=args.dry_run, out=out)
     except (OSError, UnicodeDecodeError, csv.Error) as error:
@@ -230,8 +249,13 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None, 
     print(summary(results), file=out)
     if not results:
         return 1
-    return 1 if any(r.outcome == "geweigerd" for r in results) else 0
+    return 1 if any(r.outcome in ("geweigerd", "mislukt") for r in results) else 0
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    code = asyncio.run(main())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Leave without tearing down the Temporal client's runtime threads during interpreter shutdown, which can abort
+    # the process (Fatal Python error: PyGILState_Release) after all work is done.
+    os._exit(code)

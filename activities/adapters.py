@@ -194,7 +194,7 @@ class SmtpKanaal:
 
     naam: Kanaal = "smtp"
 
-    def __init__(self, settings: Settings, *, timeout_seconds: float = 30.0) -> None:
+    def __init__(self, settings: Settings, *, timeout_seconds: float = 10.0) -> None:
         self._settings = settings
         self._timeout = timeout_seconds
 

@@ -22,7 +22,9 @@ from temporalio.exceptions import ApplicationError
 from activities.adapters import KANAAL_NIET_INGESTELD, BerichtKanaal, HttpRegistratieAdapter, channels_for
 from activities.register import Register
 from activities.templates import render
+from thuiszitters import policy
 from thuiszitters.models import Bericht, Registratie, RegistratieUitkomst, Vastlegging
+from thuiszitters.policy import Beleid
 from thuiszitters.settings import Kanaal, Settings, SettingsError
 
 
@@ -41,6 +43,13 @@ def _reason(error: BaseException) -> str:
     if isinstance(error, ApplicationError):
         return error.message
     return f"onverwachte fout ({type(error).__name__})"
+
+
+@activity.defn(name="huidig_beleid")
+async def huidig_beleid() -> Beleid:
+    """The policy of this release, for a case started without one: recorded once in its history, so the case keeps
+    it when a later release changes the defaults."""
+    return policy.DEFAULT_BELEID
 
 
 class CaseActivities:
@@ -85,7 +94,7 @@ class CaseActivities:
 
     def all(self) -> list[Callable[..., Any]]:
         """The activities, to hand to the worker."""
-        return [self.vastleggen, self.registreren, self.berichten]
+        return [self.vastleggen, self.registreren, self.berichten, huidig_beleid]
 
     # ------------------------------------------------------------------------------------------- activities
 

@@ -221,7 +221,7 @@ def _ouderfunctionaris_informeren(c: _Context) -> tuple[str, str]:
 
 def _toegang_kindkans(c: _Context) -> tuple[str, str]:
     return (
-        "U heeft toegang tot het dossier in Kindkans",
+        f"U heeft toegang tot het dossier in Kindkans: leerling {c.leerling}",
         _sentences(
             f"Uw kind (leerling {c.leerling}) is gemeld als thuiszitter.",
             "U heeft nu toegang tot het dossier in Kindkans. Daarin ziet u de afspraken en de stappen die "

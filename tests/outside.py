@@ -1,0 +1,259 @@
+"""Local stand-ins of the outside systems, on 127.0.0.1, for end-to-end delivery tests.
+
+- :class:`PartnerSystems`: a real aiohttp HTTP server that takes the registration calls of every system
+  (``POST /{systeem}/{actie}``). It keeps every request as it arrived (``raw``) and, as a real partner system
+  does with an ``Idempotency-Key``, processes each key only once: a repeated key gets the first answer again and
+  is not processed twice (``received``). It can be told to misbehave for the next requests of a path: answer
+  503, answer too late (after the client gave up, having processed the request all the same), drop the
+  connection without an answer, or refuse with 422.
+- :class:`MailServer`: a real aiosmtpd SMTP server that keeps every message that reached DATA (``raw``) and the
+  accepted ones once per ``Message-ID`` (``messages``), as a receiving mail system that drops repeats does. It
+  can hold its answer to DATA for the next messages, with the message accepted before or only after the wait.
+
+Both run on the test's own event loop: start them with ``async with``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import itertools
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from enum import Enum
+from types import TracebackType
+from typing import Any, Self
+
+from aiohttp import web
+from aiosmtpd.smtp import SMTP
+
+# ----------------------------------------------------------------------------------------------- HTTP partners
+
+
+class Fault(Enum):
+    """How a partner system misbehaves for one request."""
+
+    UNAVAILABLE = "503"
+    """Answers 503 Service Unavailable without processing the request."""
+    SLOW = "te_laat"
+    """Processes the request but answers only after ``slow_seconds``: past the client's timeout."""
+    DROP = "verbroken"
+    """Reads the request and closes the connection without an answer, without processing it."""
+    REFUSE = "422"
+    """Refuses the request for good with 422 Unprocessable Content."""
+
+
+@dataclass
+class Receipt:
+    """One request as it reached a partner system."""
+
+    systeem: str
+    actie: str
+    path: str
+    authorization: str | None
+    idempotency_key: str | None
+    body: Any
+    outcome: str = ""
+    """What the system did: 'verwerkt', 'herhaling' (a key seen before), or the value of a :class:`Fault`."""
+    kenmerk: str | None = None
+    """The system's reference for a processed request (repeated for a repeat of the same key)."""
+
+
+class PartnerSystems:
+    """Every outside system behind one HTTP server; the URL of system ``s`` is ``url_of(s)``."""
+
+    def __init__(self, *, slow_seconds: float = 2.0) -> None:
+        self.slow_seconds = slow_seconds
+        self.raw: list[Receipt] = []
+        self._processed: dict[str, Receipt] = {}
+        self._faults: dict[str, deque[Fault]] = defaultdict(deque)
+        self._numbers = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    # -------------------------------------------------------------------------------------------- control
+
+    def url_of(self, systeem: str) -> str:
+        return f"{self.base_url}/{systeem}"
+
+    def fail_next(self, path: str, *faults: Fault, times: int = 1) -> None:
+        """The next requests of ``path`` (``/{systeem}/{actie}``) meet ``faults`` in order, each ``times`` times."""
+        for fault in faults:
+            self._faults[path].extend([fault] * times)
+
+    @property
+    def received(self) -> list[Receipt]:
+        """The requests the systems processed, once per ``Idempotency-Key``, in the order they were processed."""
+        return list(self._processed.values())
+
+    def raw_for(self, *, path: str | None = None, case_id: str | None = None) -> list[Receipt]:
+        return [r for r in self.raw if (path is None or r.path == path) and (case_id is None or _case(r) == case_id)]
+
+    def received_for(self, *, path: str | None = None, case_id: str | None = None) -> list[Receipt]:
+        return [
+            r for r in self.received if (path is None or r.path == path) and (case_id is None or _case(r) == case_id)
+        ]
+
+    # ----------------------------------------------------------------------------------------------- server
+
+    async def __aenter__(self) -> Self:
+        app = web.Application()
+        app.router.add_post("/{systeem}/{actie}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.base_url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        try:
+            body: Any = await request.json()
+        except ValueError:
+            body = None
+        receipt = Receipt(
+            systeem=request.match_info["systeem"],
+            actie=request.match_info["actie"],
+            path=request.path,
+            authorization=request.headers.get("Authorization"),
+            idempotency_key=request.headers.get("Idempotency-Key"),
+            body=body,
+        )
+        self.raw.append(receipt)
+        faults = self._faults.get(request.path)
+        fault = faults.popleft() if faults else None
+        if fault is not None:
+            receipt.outcome = fault.value
+        if fault is Fault.UNAVAILABLE:
+            return web.json_response({"fout": "tijdelijk niet beschikbaar"}, status=503)
+        if fault is Fault.REFUSE:
+            return web.json_response({"fout": "gegevens niet verwerkbaar"}, status=422)
+        if fault is Fault.DROP:
+            assert request.transport is not None
+            request.transport.abort()
+            return web.Response()  # never reaches the client: the connection is gone
+        is_new = self._process(receipt)
+        if fault is None:
+            receipt.outcome = "verwerkt" if is_new else "herhaling"
+        else:  # Fault.SLOW: processed, but the answer comes after the client gave up
+            await asyncio.sleep(self.slow_seconds)
+        return web.json_response({"kenmerk": receipt.kenmerk}, status=201)
+
+    def _process(self, receipt: Receipt) -> bool:
+        """Process a request once per Idempotency-Key (False for a repeat, which gets the first kenmerk again)."""
+        key = receipt.idempotency_key
+        if key is not None and (first := self._processed.get(key)) is not None:
+            receipt.kenmerk = first.kenmerk
+            return False
+        receipt.kenmerk = f"{receipt.systeem.upper()}-{next(self._numbers):05d}"
+        self._processed[key if key is not None else f"zonder-sleutel-{receipt.kenmerk}"] = receipt
+        return True
+
+
+def _case(receipt: Receipt) -> str | None:
+    body = receipt.body
+    return body.get("case_id") if isinstance(body, dict) else None
+
+
+# ------------------------------------------------------------------------------------------------ SMTP server
+
+
+@dataclass
+class Mail:
+    """One message that reached DATA."""
+
+    rcpt_tos: list[str]
+    message: EmailMessage
+    accepted: bool = False
+    """True once the server took responsibility for it (before or after answering 250)."""
+
+    @property
+    def message_id(self) -> str:
+        return str(self.message["Message-ID"])
+
+    @property
+    def subject(self) -> str:
+        return str(self.message["Subject"])
+
+    @property
+    def body(self) -> str:
+        content = self.message.get_content()
+        assert isinstance(content, str)
+        return content.replace("\r\n", "\n")
+
+
+@dataclass
+class _Hold:
+    seconds: float
+    accept_first: bool
+
+
+@dataclass
+class MailServer:
+    """An SMTP server on 127.0.0.1 that keeps what it receives."""
+
+    port: int = 0
+    raw: list[Mail] = field(default_factory=list)
+    messages: dict[str, Mail] = field(default_factory=dict)
+    """Accepted messages, once per Message-ID (the first accepted one)."""
+    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    _holds: deque[_Hold] = field(default_factory=deque)
+    _server: asyncio.Server | None = None
+
+    def hold_next(self, seconds: float, *, times: int = 1, accept_first: bool = False) -> None:
+        """Hold the answer to DATA of the next ``times`` messages for ``seconds``. ``accept_first``: the server has
+        already taken the message when the client is kept waiting (the client cannot know); otherwise it takes it
+        only when it answers, and a connection lost while waiting leaves the message not accepted."""
+        self._holds.extend(_Hold(seconds, accept_first) for _ in range(times))
+
+    async def wait_for_data(self, count: int = 1) -> None:
+        """Until ``count`` messages in all have reached DATA (accepted or not)."""
+        while len(self.raw) < count:
+            self._arrived.clear()
+            await self._arrived.wait()
+
+    def raw_for(self, message_id: str) -> list[Mail]:
+        return [mail for mail in self.raw if mail.message_id == message_id]
+
+    async def __aenter__(self) -> Self:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: SMTP(self, hostname="127.0.0.1", loop=loop), host="127.0.0.1", port=self.port
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=default_policy)
+        assert isinstance(message, EmailMessage)
+        mail = Mail(rcpt_tos=list(envelope.rcpt_tos), message=message)
+        self.raw.append(mail)
+        self._arrived.set()
+        hold = self._holds.popleft() if self._holds else None
+        if hold is not None:
+            if hold.accept_first:
+                self._accept(mail)
+            await asyncio.sleep(hold.seconds)  # cancelled by aiosmtpd when the client's connection is lost
+        self._accept(mail)
+        return "250 OK: bericht aangenomen"
+
+    def _accept(self, mail: Mail) -> None:
+        if not mail.accepted:
+            mail.accepted = True
+            self.messages.setdefault(mail.message_id, mail)
