@@ -30,6 +30,7 @@ import csv
 import json
 import os
 import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -282,6 +283,22 @@ class DevStack:
             env["PATH"] = os.pathsep.join(part for part in (bin_dir, path) if part)
         return env
 
+    @property
+    def env_file(self) -> Path:
+        return self.config.data_dir / "dev.env"
+
+    def write_env_file(self) -> Path:
+        """The stack's settings for scripts in a shell: ``set -a; . .data/dev.env; set +a`` (mode 0600)."""
+        wanted = ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "DATABASE_URL")
+        lines = [
+            f"{key}={shlex.quote(value)}"
+            for key, value in sorted(self.env.items())
+            if key in wanted or key.startswith("THUISZITTERS_")
+        ]
+        self.env_file.write_text("\n".join(lines) + "\n")
+        self.env_file.chmod(0o600)
+        return self.env_file
+
     # ------------------------------------------------------------------------------------------- life cycle
 
     def start(self) -> None:
@@ -293,6 +310,7 @@ class DevStack:
             self._check_ports()
             self._start_postgres()
             self._start_temporal()
+            self.write_env_file()
             if self.codec_server_enabled:
                 self._start_codec_server()
             else:
@@ -712,6 +730,7 @@ def summary(stack: DevStack) -> str:
         lines.append(
             f'  ontsleuteld: --codec-endpoint {stack.codec_server_url} --codec-auth "Bearer $(cat {token_file})"'
         )
+    lines += ["", f"Instellingen voor scripts in een shell:  set -a; . {_show(stack.env_file)}; set +a"]
     lines += ["", "Stoppen met Ctrl-C."]
     return "\n".join(lines)
 
