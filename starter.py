@@ -80,7 +80,7 @@ def _json_rows(handle: TextIO) -> Iterator[Row]:
             continue
         try:
             value = json.loads(text)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # also a number of thousands of digits, or nesting without end
             yield Row(number, None, "geen geldige JSON op deze regel")
             continue
         if not isinstance(value, dict):

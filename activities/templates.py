@@ -251,8 +251,8 @@ def _lba_herinnering(c: _Context) -> tuple[str, str]:
             f"Leerling {c.leerling} is op {melding} gemeld als thuiszitter."
             if melding
             else f"Leerling {c.leerling} is gemeld als thuiszitter.",
-            "De registratie in de Leerling Basis Administratie (LBA) is nog niet bevestigd. Wilt u de "
-            "leerling registreren en de startdatum vastleggen?",
+            "Leerplicht heeft de registratie in de Leerling Basis Administratie (LBA) nog niet bevestigd. Wilt u "
+            "bij de school nagaan of de leerling met de juiste startdatum bij Leerplicht is gemeld?",
         ),
     )
 

@@ -29,6 +29,8 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import hdrs, web
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 from temporalio.converter import PayloadCodec
@@ -56,7 +58,8 @@ def _error(status: int, message: str, headers: Mapping[str, str] | None = None) 
 
 
 def _digest(value: str) -> bytes:
-    return hashlib.sha256(value.encode()).digest()
+    # A header that is not valid UTF-8 reaches us with lone surrogates: digest those too instead of failing.
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).digest()
 
 
 def split_capability_path(path: str) -> tuple[str, str] | None:
@@ -151,7 +154,10 @@ def build_app(codec: PayloadCodec, token: str, cors_origin: str) -> web.Applicat
         action = "decoderen" if decode else "encoderen"
 
         async def handle(request: web.Request) -> web.StreamResponse:
-            body = await request.read()
+            try:
+                body = await request.read()
+            except (RequestPayloadError, HttpProcessingError):  # e.g. a body that does not match its Content-Encoding
+                return _error(400, "ongeldige body: niet te lezen (klopt de Content-Encoding?)")
             payloads = Payloads()
             try:
                 json_format.Parse(body, payloads)

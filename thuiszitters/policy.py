@@ -47,6 +47,8 @@ class Beleid(BaseModel):
 
     @model_validator(mode="after")
     def _warnings_before_term(self) -> Beleid:
+        if len(set(self.waarschuwingen_dagen)) != len(self.waarschuwingen_dagen):
+            raise ValueError("waarschuwingen_dagen: elke waarschuwingsdag maar één keer")
         for dagen in self.waarschuwingen_dagen:
             if not 0 < dagen < self.escalatie_termijn_dagen:
                 raise ValueError("waarschuwingen_dagen: elke waarschuwing moet voor de escalatietermijn liggen")

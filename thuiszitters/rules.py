@@ -226,10 +226,10 @@ def _dutch_rule(detail: Any) -> str:
         return "moet true of false zijn"
     if kind.startswith("int"):
         return "moet een geheel getal zijn"
-    if kind == "literal_error":
-        return f"moet een van {ctx.get('expected', 'de toegestane waarden')} zijn"
-    if kind == "enum":
-        return f"moet een van {ctx.get('expected', 'de toegestane waarden')} zijn"
+    if kind in ("literal_error", "enum"):
+        # pydantic lists the choices in English ("'a', 'b' or 'c'"); the message is Dutch.
+        expected = str(ctx.get("expected", "de toegestane waarden")).replace("' or '", "' of '")
+        return f"moet een van {expected} zijn"
     if kind == "string_too_long":
         return f"te lang (hoogstens {ctx.get('max_length')} tekens)"
     if kind == "string_too_short":

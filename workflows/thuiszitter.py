@@ -13,12 +13,13 @@ open is decided by :mod:`thuiszitters.rules`; this class wires those rules to Te
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -53,8 +54,13 @@ _M = TypeVar("_M", bound=BaseModel)
 def _event_handlers(name: str) -> dict[str, Any]:
     """The signal, the update and its validator of one contract event, all running the same rules."""
 
-    def on_signal(self: Any, payload: Any = None) -> None:
-        self._state = rules.receive(self._state, name, payload, workflow.now())
+    def on_signal(self: Any, payload: Any = None, *extra: Any) -> None:
+        if extra:  # more than the one payload: refused, never a failed workflow task
+            self._state = rules.refuse(
+                self._state, name, f"{name}: de inhoud moet één JSON-object zijn", workflow.now()
+            )
+        else:
+            self._state = rules.receive(self._state, name, payload, workflow.now())
         self._changed = True
 
     def on_update(self: Any, payload: Any = None) -> CaseStatus:
@@ -151,6 +157,12 @@ class ThuiszitterWorkflow:
                     timeout=max(wake - workflow.now(), timedelta(seconds=1)),
                     timeout_summary=summary,
                 )
+
+    @workflow.signal(dynamic=True)
+    def unknown_event(self, name: str, args: Sequence[RawValue]) -> None:
+        """A signal of a name the contract does not know: recorded in ``afgewezen``, nothing else."""
+        self._state = rules.receive(self._state, name, None, workflow.now())
+        self._changed = True
 
     @workflow.query(name="status", description="De stand van de zaak (zie CONTRACT.md).")
     def status(self) -> CaseStatus:
