@@ -16,12 +16,14 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from thuiszitters.calendar import amsterdam_offset
 from thuiszitters.client import connect
 from thuiszitters.models import EVENTS, LEERLING_REF_PATTERN, CaseStatus, workflow_id_for
 from thuiszitters.settings import Settings, SettingsError
@@ -57,13 +59,18 @@ def format_status(status: CaseStatus) -> str:
     lines.append("Tijdlijn:")
     for regel in status.tijdlijn:
         door = f" [{regel.door}]" if regel.door else ""
-        lines.append(f"  {regel.tijd:%Y-%m-%d %H:%M}  {regel.gebeurtenis}{door}: {regel.toelichting or ''}")
+        lines.append(f"  {_local(regel.tijd)}  {regel.gebeurtenis}{door}: {regel.toelichting or ''}")
     if status.afgewezen:
         lines.append("")
         lines.append("Afgewezen signalen:")
         for afwijzing in status.afgewezen:
-            lines.append(f"  {afwijzing.tijd:%Y-%m-%d %H:%M}  {afwijzing.gebeurtenis}: {afwijzing.reden}")
+            lines.append(f"  {_local(afwijzing.tijd)}  {afwijzing.gebeurtenis}: {afwijzing.reden}")
     return "\n".join(lines)
+
+
+def _local(moment: datetime) -> str:
+    """A moment as people in Rotterdam read it."""
+    return f"{moment.astimezone(UTC) + amsterdam_offset(moment):%Y-%m-%d %H:%M}"
 
 
 def _check_ref(ref: str) -> str:
