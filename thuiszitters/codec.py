@@ -23,13 +23,21 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
-from temporalio.converter import DefaultFailureConverter, FailureConverter, PayloadCodec
+from temporalio.contrib.pydantic import PydanticPayloadConverter
+from temporalio.converter import (
+    CompositePayloadConverter,
+    DefaultFailureConverter,
+    EncodingPayloadConverter,
+    FailureConverter,
+    PayloadCodec,
+    PayloadConverter,
+)
 
 from thuiszitters.settings import SettingsError
 
@@ -45,6 +53,9 @@ KEY_SIZE = 32
 NONCE_SIZE = 12
 TAG_SIZE = 16
 KEY_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+UNDECRYPTABLE_ENCODING = b"binary/niet-te-ontsleutelen"
+"""Encoding of what :class:`EncryptionCodec` returns for a payload it cannot decrypt, when asked to mark it."""
+UNDECRYPTABLE_REASON_METADATA = "reden"
 
 
 class DecryptionError(ValueError):
@@ -58,7 +69,12 @@ class EncryptionCodec(PayloadCodec):
     fails authentication instead of being decrypted under the wrong label.
     """
 
-    def __init__(self, keys: Sequence[tuple[str, bytes]]) -> None:
+    def __init__(self, keys: Sequence[tuple[str, bytes]], *, mark_undecryptable: bool = False) -> None:
+        """``mark_undecryptable``: a payload that cannot be decrypted is not an error of the decode call but becomes
+        a marked payload that :class:`ProtectedPayloadConverter` refuses with the same :class:`DecryptionError`
+        once a value is read from it. A worker needs this: Temporal decodes a whole workflow activation at once, so
+        one signal encrypted with an unknown key (or tampered with) would otherwise fail every workflow task of the
+        case; marked, the SDK drops that signal or rejects that update, and everything else goes on."""
         if not keys:
             raise ValueError("er is minstens één sleutel nodig om payloads te versleutelen")
         ciphers: dict[str, AESGCM] = {}
@@ -71,6 +87,7 @@ class EncryptionCodec(PayloadCodec):
             ciphers[key_id] = AESGCM(key)
         self._ciphers = ciphers
         self._encrypt_key_id = keys[-1][0]
+        self._mark_undecryptable = mark_undecryptable
 
     @property
     def encrypt_key_id(self) -> str:
@@ -83,7 +100,7 @@ class EncryptionCodec(PayloadCodec):
         return list(self._ciphers)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> EncryptionCodec:
+    def from_settings(cls, settings: Settings, *, mark_undecryptable: bool = False) -> EncryptionCodec:
         """Build the codec from ``THUISZITTERS_CODEC_KEYS``; a missing or malformed key is refused by name."""
         if not settings.codec_keys or not settings.codec_keys.strip():
             if settings.encryptie == "aan":
@@ -98,13 +115,23 @@ class EncryptionCodec(PayloadCodec):
                 "THUISZITTERS_ENCRYPTIE staat uit en THUISZITTERS_CODEC_KEYS is leeg: er is geen sleutel "
                 "om een codec mee te bouwen"
             )
-        return cls(parse_keys(settings.codec_keys))
+        return cls(parse_keys(settings.codec_keys), mark_undecryptable=mark_undecryptable)
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return [self._encrypt(payload) for payload in payloads]
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        return [self._decrypt(payload) for payload in payloads]
+        return [self._decode_one(payload) for payload in payloads]
+
+    def _decode_one(self, payload: Payload) -> Payload:
+        try:
+            return self._decrypt(payload)
+        except DecryptionError as error:
+            if not self._mark_undecryptable:
+                raise
+            return Payload(
+                metadata={"encoding": UNDECRYPTABLE_ENCODING, UNDECRYPTABLE_REASON_METADATA: str(error).encode()}
+            )
 
     def _encrypt(self, payload: Payload) -> Payload:
         key_id = self._encrypt_key_id
@@ -123,10 +150,12 @@ class EncryptionCodec(PayloadCodec):
             raise DecryptionError(
                 f"versleutelde payload zonder '{KEY_ID_METADATA}': niet bekend met welke sleutel hij is versleuteld"
             )
-        try:
-            key_id = raw_key_id.decode()
-        except UnicodeDecodeError as error:
-            raise DecryptionError("versleutelde payload met een onleesbare sleutel-id") from error
+        key_id = raw_key_id.decode(errors="replace")
+        if not KEY_ID_PATTERN.fullmatch(key_id):  # never echo what a sender put there: it may be anything, any size
+            raise DecryptionError(
+                "versleutelde payload met een onleesbare sleutel-id (verwacht letters, cijfers, '.', '_' of '-', "
+                "1 tot 64 tekens)"
+            )
         cipher = self._ciphers.get(key_id)
         if cipher is None:
             raise DecryptionError(
@@ -155,6 +184,28 @@ class EncryptionCodec(PayloadCodec):
             ) from error
 
 
+class UndecryptablePayloadConverter(EncodingPayloadConverter):
+    """Reads a payload marked by ``EncryptionCodec(mark_undecryptable=True)``: always the codec's DecryptionError."""
+
+    @property
+    def encoding(self) -> str:
+        return UNDECRYPTABLE_ENCODING.decode()
+
+    def to_payload(self, value: Any) -> Payload | None:
+        return None  # never writes: the marker only comes from decoding
+
+    def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
+        reason = payload.metadata.get(UNDECRYPTABLE_REASON_METADATA, b"").decode(errors="replace")
+        raise DecryptionError(reason or "versleutelde payload is niet te ontsleutelen")
+
+
+class ProtectedPayloadConverter(CompositePayloadConverter):
+    """The pydantic JSON payload converter, plus :class:`UndecryptablePayloadConverter` for marked payloads."""
+
+    def __init__(self) -> None:
+        super().__init__(*PydanticPayloadConverter().converters.values(), UndecryptablePayloadConverter())
+
+
 class EncryptedFailureConverter(DefaultFailureConverter):
     """Failure converter that moves failure messages and stack traces into the encoded (encrypted) attributes.
 
@@ -164,6 +215,11 @@ class EncryptedFailureConverter(DefaultFailureConverter):
 
     def __init__(self) -> None:
         super().__init__(encode_common_attributes=True)
+
+
+def payload_converter_class() -> type[PayloadConverter]:
+    """The payload converter to use together with ``EncryptionCodec(mark_undecryptable=True)``."""
+    return ProtectedPayloadConverter
 
 
 def failure_converter_class() -> type[FailureConverter]:

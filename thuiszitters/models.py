@@ -231,6 +231,11 @@ class Wachtlijst(Gebeurtenis):
 
 class Voortgang(Gebeurtenis):
     toelichting: FreeText
+    afgehandelde_taken: list[ShortText] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Codes of manual tasks (handmatige_actie_N in status.open_taken) that a person has now handled.",
+    )
 
 
 class Opschalen(Gebeurtenis):

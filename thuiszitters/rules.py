@@ -227,8 +227,8 @@ def _dutch_rule(detail: Any) -> str:
     if kind.startswith("int"):
         return "moet een geheel getal zijn"
     if kind in ("literal_error", "enum"):
-        # pydantic lists the choices in English ("'a', 'b' or 'c'"); the message is Dutch.
-        expected = str(ctx.get("expected", "de toegestane waarden")).replace("' or '", "' of '")
+        # pydantic lists the choices in English ("'a', 'b' or 'c'", "0 or 1"); the message is Dutch.
+        expected = str(ctx.get("expected", "de toegestane waarden")).replace(" or ", " of ")
         return f"moet een van {expected} zijn"
     if kind == "string_too_long":
         return f"te lang (hoogstens {ctx.get('max_length')} tekens)"
@@ -373,6 +373,16 @@ def _check_any_open(state: CaseState, event: Gebeurtenis, today: date) -> None:
     return None
 
 
+def _check_voortgang(state: CaseState, event: Gebeurtenis, today: date) -> None:
+    assert isinstance(event, Voortgang)
+    open_codes = {taak.taak for taak in state.handmatige_taken}
+    if unknown := [code for code in event.afgehandelde_taken if code not in open_codes]:
+        raise Weigering(
+            "voortgang: veld 'afgehandelde_taken' noemt geen open handmatige taak: "
+            + ", ".join(_short(c) for c in unknown)
+        )
+
+
 def _check_opschalen(state: CaseState, event: Gebeurtenis, today: date) -> None:
     assert isinstance(event, Opschalen)
     niveau = Escalatie(event.niveau)
@@ -448,7 +458,7 @@ _CHECKS: dict[str, Callable[[CaseState, Gebeurtenis, date], None]] = {
     "aanmelding_andere_school": _check_aanmelding_andere_school,
     "zorgplicht_verlengd": _check_zorgplicht_verlengd,
     "wachtlijst": _check_wachtlijst,
-    "voortgang": _check_any_open,
+    "voortgang": _check_voortgang,
     "opschalen": _check_opschalen,
     "huisbezoek": _check_huisbezoek,
     "taskforce_besluit": _check_taskforce_besluit,
@@ -724,6 +734,10 @@ def _apply_voortgang(state: CaseState, event: Gebeurtenis, day: date, now: datet
         event.door,
         "Voortgang doorgegeven aan ouders en " + _contact(state).value + ".",
     )
+    if event.afgehandelde_taken:
+        done = set(event.afgehandelde_taken)
+        state.handmatige_taken = [taak for taak in state.handmatige_taken if taak.taak not in done]
+        _log(state, now, "handmatige_actie_afgehandeld", event.door, "Afgehandeld: " + ", ".join(sorted(done)) + ".")
     for rol in (Rol.OUDERS, _contact(state)):
         _send(state, rol, "voortgang", toelichting=event.toelichting)
     if state.kindkans_hulpvraag:
@@ -877,8 +891,9 @@ def register_failure(state: CaseState, effect: Registratie | Bericht, fout: str,
     new.handmatige_taken.append(
         Taak(
             rol=rol,
-            taak="handmatige_actie",
-            omschrijving=f"Handmatig afhandelen: {wat} is geweigerd ({fout}).",
+            taak=f"handmatige_actie_{new.volgnummer + 1}",
+            omschrijving=f"Handmatig afhandelen: {wat} is geweigerd ({fout}). Meld het af met voortgang "
+            f"(afgehandelde_taken).",
             uiterlijk=add_working_days(amsterdam_date(now), 1),
         )
     )
@@ -1378,7 +1393,9 @@ def _weken_tekst(dagen: int) -> str:
 
 
 def _short(text: str) -> str:
-    return text if len(text) <= 60 else text[:57] + "..."
+    """A name or field that was sent in, fit to echo: at most 60 characters, control characters replaced."""
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 def effects_of(state: CaseState) -> Iterable[Effect]:
