@@ -1006,10 +1006,11 @@ def fire_due_terms(state: CaseState, now: datetime) -> CaseState:
         return state
     new = state.model_copy(deep=True)
     keys = {t.sleutel for t in due}
+    latest_warning = max((t.op for t in due if t.sleutel.startswith("waarschuwing_")), default=None)
     for termijn in due:
         new.gevuurd.append(termijn.sleutel)
-        if termijn.sleutel.startswith("waarschuwing_") and "twaalf_weken" in keys:
-            continue  # the term itself has passed too: a warning before it no longer means anything
+        if termijn.sleutel.startswith("waarschuwing_") and ("twaalf_weken" in keys or termijn.op != latest_warning):
+            continue  # a later warning, or the term itself, has passed too: this warning no longer means anything
         _FIRE[termijn.sleutel.split("_")[0]](new, termijn, now)
         _record(new, now, termijn.sleutel, SYSTEEM)
     return new
