@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import asyncpg
 import pytest
 import structlog
 from aiohttp import web
@@ -45,9 +44,8 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.register import Register
 from tests.cases import eventually, pupil, start
-from tests.fixtures.postgres import with_database
+from tests.fixtures.postgres import fresh_database
 from tests.fixtures.temporal import case_worker
 from thuiszitters.binaries import temporal_cli
 from thuiszitters.calendar import amsterdam_date
@@ -184,26 +182,6 @@ def captured_logs(settings: Settings) -> Iterator[io.StringIO]:
         structlog.reset_defaults()
 
 
-async def own_register(postgres_dsn: str) -> tuple[Register, str]:
-    database = f"test_privacy_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(postgres_dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{database}"')
-    finally:
-        await admin.close()
-    result = await Register.connect(with_database(postgres_dsn, database), max_size=5)
-    await result.migrate()
-    return result, database
-
-
-async def drop_database(postgres_dsn: str, database: str) -> None:
-    admin = await asyncpg.connect(postgres_dsn)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
 async def update(handle: WorkflowHandle[Any, Any], name: str, payload: dict[str, Any]) -> CaseStatus:
     result: CaseStatus = await handle.execute_update(name, payload, result_type=CaseStatus)
     return result
@@ -302,7 +280,8 @@ async def run(dev_env: WorkflowEnvironment, test_settings: Settings, postgres_ds
     host, port = runner.addresses[0][:2]
     codec_url = f"http://{host}:{port}"
 
-    register, database = await own_register(postgres_dsn)
+    own_database = fresh_database(postgres_dsn)
+    register = (await own_database.__aenter__()).register
     plain_client = await Client.connect(
         dev_env.client.service_client.config.target_host, namespace=dev_env.client.namespace
     )
@@ -382,8 +361,7 @@ async def run(dev_env: WorkflowEnvironment, test_settings: Settings, postgres_ds
             log=log.getvalue(),
         )
     finally:
-        await register.close()
-        await drop_database(postgres_dsn, database)
+        await own_database.__aexit__(None, None, None)
         await runner.cleanup()
 
 

@@ -15,18 +15,16 @@ import random
 import re
 import statistics
 import sys
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from activities.register import Register
-from tests.fixtures.postgres import with_database
+from tests.fixtures.postgres import fresh_database
 from thuiszitters import report as report_module
 from thuiszitters.calendar import amsterdam_moment
 from thuiszitters.models import FASE_NAMEN, Escalatie, Regiehouder, Regio, Sector, Uitkomst, Vastlegging
@@ -189,26 +187,10 @@ class Filled:
 @pytest.fixture(scope="module")
 async def filled(postgres_dsn: str) -> AsyncIterator[Filled]:
     """One register with the simulated year for the whole module (the tests only read it)."""
-    database = f"test_{uuid.uuid4().hex[:16]}"
-    admin = await asyncpg.connect(postgres_dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{database}"')
-    finally:
-        await admin.close()
-    dsn = with_database(postgres_dsn, database)
-    register = await Register.connect(dsn, max_size=5)
-    try:
-        await register.migrate()
+    async with fresh_database(postgres_dsn) as database:
         cases = simulate()
-        await record_all(register, cases)
-        yield Filled(register, dsn, cases)
-    finally:
-        await register.close()
-        admin = await asyncpg.connect(postgres_dsn)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        await record_all(database.register, cases)
+        yield Filled(database.register, database.dsn, cases)
 
 
 # -------------------------------------------------------------------------------------- counts from the sim

@@ -6,13 +6,11 @@ import asyncio
 import socket
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import httpx
 
 import worker
-from activities.register import Register
 from tests.cases import eventually, pupil
-from tests.fixtures.postgres import with_database
+from tests.fixtures.postgres import fresh_database
 from thuiszitters.calendar import amsterdam_date
 from thuiszitters.models import CaseStatus
 from thuiszitters.settings import Settings
@@ -30,27 +28,20 @@ def dev_address(dev_env) -> str:
 
 async def test_health_check_reports_ok_and_names_what_is_wrong(dev_env, register, test_settings, monkeypatch):
     monkeypatch.setenv("TEMPORAL_ADDRESS", dev_address(dev_env))
-    database = f"health_{free_port()}"
-    admin = await asyncpg.connect(test_settings.database_url)
-    await admin.execute(f'CREATE DATABASE "{database}"')
-    await admin.close()
-    settings = test_settings.model_copy(
-        update={"database_url": with_database(str(test_settings.database_url), database)}
-    )
-    problems = await worker.check(settings)
-    assert problems == ["migraties niet bijgewerkt: 001_case_register, 002_bewaartermijn"]
-    register_of_check = await Register.connect(str(settings.database_url))
-    await register_of_check.migrate()
-    await register_of_check.close()
-    assert await worker.check(settings) == []
+    async with fresh_database(test_settings.database_url or "", migrate=False) as database:
+        settings = test_settings.model_copy(update={"database_url": database.dsn})
+        problems = await worker.check(settings)
+        assert problems == ["migraties niet bijgewerkt: 001_case_register, 002_bewaartermijn"]
+        await database.register.migrate()
+        assert await worker.check(settings) == []
 
-    broken = test_settings.model_copy(update={"database_url": "postgresql://postgres@127.0.0.1:1/thuiszitters"})
-    problems = await worker.check(broken)
-    assert len(problems) == 1 and problems[0].startswith("PostgreSQL niet bereikbaar")
+        broken = settings.model_copy(update={"database_url": "postgresql://postgres@127.0.0.1:1/thuiszitters"})
+        problems = await worker.check(broken)
+        assert len(problems) == 1 and problems[0].startswith("PostgreSQL niet bereikbaar")
 
-    monkeypatch.setenv("TEMPORAL_ADDRESS", f"127.0.0.1:{free_port()}")
-    problems = await worker.check(settings)
-    assert [p.split(":")[0] for p in problems] == ["Temporal niet bereikbaar"]
+        monkeypatch.setenv("TEMPORAL_ADDRESS", f"127.0.0.1:{free_port()}")
+        problems = await worker.check(settings)
+        assert [p.split(":")[0] for p in problems] == ["Temporal niet bereikbaar"]
 
 
 async def test_worker_serves_metrics_and_stops_gracefully(dev_env, register, test_settings, monkeypatch):

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import asyncpg
 from temporalio.testing import ActivityEnvironment
 
 from activities.case_activities import CaseActivities
 from activities.register import Register, load_migrations
-from tests.fixtures.postgres import with_database
+from tests.fixtures.postgres import fresh_database
 from thuiszitters.models import (
     Escalatie,
     Regiehouder,
@@ -64,31 +62,12 @@ def taak(rol: Rol, code: str, uiterlijk: date | None = None) -> Taak:
     return Taak(rol=rol, taak=code, omschrijving=code.replace("_", " "), uiterlijk=uiterlijk)
 
 
-async def fresh_database(postgres_dsn: str) -> str:
-    name = f"test_{uuid.uuid4().hex[:16]}"
-    admin = await asyncpg.connect(postgres_dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    return name
-
-
-async def drop_database(postgres_dsn: str, name: str) -> None:
-    admin = await asyncpg.connect(postgres_dsn)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
 # ------------------------------------------------------------------------------------------------ migrations
 
 
 async def test_migrations_apply_once_and_then_none_are_pending(postgres_dsn: str) -> None:
-    name = await fresh_database(postgres_dsn)
-    register = await Register.connect(with_database(postgres_dsn, name))
-    try:
+    async with fresh_database(postgres_dsn, migrate=False) as database:
+        register = database.register
         all_names = [m.name for m in load_migrations()]
         assert "001_case_register" in all_names
         assert await register.pending_migrations() == all_names
@@ -99,32 +78,27 @@ async def test_migrations_apply_once_and_then_none_are_pending(postgres_dsn: str
 
         versions = await register.pool.fetch("SELECT version, name FROM schema_migrations ORDER BY version")
         assert [row["name"] for row in versions] == all_names
-    finally:
-        await register.close()
-        await drop_database(postgres_dsn, name)
 
 
 async def test_workers_starting_together_apply_each_migration_once(postgres_dsn: str) -> None:
-    name = await fresh_database(postgres_dsn)
-    registers = [await Register.connect(with_database(postgres_dsn, name)) for _ in range(4)]
-    try:
-        results = await asyncio.gather(*(r.migrate() for r in registers))
-        applied = [migration for result in results for migration in result]
-        assert sorted(applied) == sorted(m.name for m in load_migrations())
-    finally:
-        for register in registers:
-            await register.close()
-        await drop_database(postgres_dsn, name)
+    async with fresh_database(postgres_dsn, migrate=False) as database:
+        registers = [await Register.connect(database.dsn) for _ in range(4)]
+        try:
+            results = await asyncio.gather(*(r.migrate() for r in registers))
+            applied = [migration for result in results for migration in result]
+            assert sorted(applied) == sorted(m.name for m in load_migrations())
+        finally:
+            for register in registers:
+                await register.close()
 
 
 async def test_case_activities_create_brings_a_fresh_database_up_to_date(postgres_dsn: str) -> None:
-    name = await fresh_database(postgres_dsn)
-    activities = await CaseActivities.create(Settings(database_url=with_database(postgres_dsn, name)))
-    try:
-        assert await activities.register.pending_migrations() == []
-    finally:
-        await activities.close()
-        await drop_database(postgres_dsn, name)
+    async with fresh_database(postgres_dsn, migrate=False) as database:
+        activities = await CaseActivities.create(Settings(database_url=database.dsn))
+        try:
+            assert await activities.register.pending_migrations() == []
+        finally:
+            await activities.close()
 
 
 # ------------------------------------------------------------------------------------------------ recording

@@ -20,7 +20,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import pytest
 import pytest_asyncio
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
@@ -30,7 +29,7 @@ from temporalio.worker import Worker
 from activities.case_activities import CaseActivities
 from activities.register import Register
 from tests.cases import eventually, pupil, start, status_of
-from tests.fixtures.postgres import with_database
+from tests.fixtures.postgres import fresh_database
 from tests.fixtures.temporal import CaseWorker, case_worker
 from thuiszitters import policy, rules
 from thuiszitters.calendar import add_working_days, amsterdam_date, amsterdam_moment, dutch_public_holidays
@@ -65,23 +64,8 @@ TIMELINE = {"twaalf_weken": "opschalen"}  # the twelve-week term shows as the es
 @asynccontextmanager
 async def own_register(dsn: str) -> AsyncIterator[Register]:
     """A migrated register on a database of its own, dropped afterwards (as the ``register`` fixture, per module)."""
-    database = f"test_{uuid.uuid4().hex[:16]}"
-    admin = await asyncpg.connect(dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{database}"')
-    finally:
-        await admin.close()
-    register = await Register.connect(with_database(dsn, database), max_size=5)
-    try:
-        await register.migrate()
-        yield register
-    finally:
-        await register.close()
-        admin = await asyncpg.connect(dsn)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        finally:
-            await admin.close()
+    async with fresh_database(dsn) as database:
+        yield database.register
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
@@ -28,7 +27,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.adapters import message_id
 from activities.register import Register
 from tests.cases import pupil, start
-from tests.fixtures.postgres import with_database
+from tests.fixtures.postgres import fresh_database
 from tests.outside import MailServer
 from thuiszitters.calendar import amsterdam_date
 from thuiszitters.models import CaseStatus, Rol, Uitkomst
@@ -44,24 +43,8 @@ ADRESSEN = {rol.value: f"{rol.value}@rotterdam.example" for rol in Rol}
 @pytest.fixture
 async def crash_register(postgres_dsn: str) -> AsyncIterator[tuple[str, Register]]:
     """A fresh, migrated database for the worker processes, and the register the test reads it with."""
-    database = f"test_{uuid.uuid4().hex[:16]}"
-    admin = await asyncpg.connect(postgres_dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{database}"')
-    finally:
-        await admin.close()
-    dsn = with_database(postgres_dsn, database)
-    register = await Register.connect(dsn, max_size=2)
-    try:
-        await register.migrate()
-        yield dsn, register
-    finally:
-        await register.close()
-        admin = await asyncpg.connect(postgres_dsn)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        finally:
-            await admin.close()
+    async with fresh_database(postgres_dsn, max_size=2) as database:
+        yield database.dsn, database.register
 
 
 def worker_environment(
