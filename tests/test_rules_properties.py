@@ -227,7 +227,7 @@ def beleid(draw: st.DrawFn) -> Beleid | None:
     if draw(st.booleans()):
         return None
     term = draw(st.integers(min_value=10, max_value=120))
-    warnings = draw(st.lists(st.integers(min_value=1, max_value=term - 1), max_size=3))
+    warnings = draw(st.lists(st.integers(min_value=1, max_value=term - 1), max_size=3, unique=True))
     return Beleid(
         thuiszitter_na_dagen=draw(st.integers(min_value=1, max_value=60)),
         escalatie_termijn_dagen=term,

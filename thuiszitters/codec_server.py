@@ -73,7 +73,12 @@ def split_capability_path(path: str) -> tuple[str, str] | None:
 def loggable_path(path: str) -> str:
     """The path without the token it may carry, fit for a log line."""
     capability = split_capability_path(path)
-    return path if capability is None else f"{CAPABILITY_PREFIX}[token]{capability[1]}"
+    return _for_log(path if capability is None else f"{CAPABILITY_PREFIX}[token]{capability[1]}")
+
+
+def _for_log(value: str | None) -> str:
+    """What a client sent, fit for one log line: at most 200 characters, control characters replaced."""
+    return "".join(c if c.isprintable() else "?" for c in (value or "")[:200])
 
 
 class RedactingAccessLogger(AbstractAccessLogger):
@@ -121,7 +126,7 @@ def build_app(codec: PayloadCodec, token: str, cors_origin: str) -> web.Applicat
         origin = request.headers.get(hdrs.ORIGIN)
         response: web.StreamResponse
         if origin is not None and origin != allowed_origin:
-            log.warning("codec_server_origin_geweigerd", origin=origin, path=loggable_path(request.path))
+            log.warning("codec_server_origin_geweigerd", origin=_for_log(origin), path=loggable_path(request.path))
             response = _error(403, "deze herkomst (Origin) mag de codec-server niet gebruiken")
         elif request.method == hdrs.METH_OPTIONS:
             response = web.Response(status=204)
@@ -173,14 +178,14 @@ def build_app(codec: PayloadCodec, token: str, cors_origin: str) -> web.Applicat
                     "codec_server_payload_geweigerd",
                     actie=action,
                     fout=str(error),
-                    namespace=request.headers.get("X-Namespace"),
+                    namespace=_for_log(request.headers.get("X-Namespace")),
                 )
                 return _error(400, f"{action} mislukt: {error}")
             log.info(
                 "codec_server_verzoek",
                 actie=action,
                 aantal=len(payloads.payloads),
-                namespace=request.headers.get("X-Namespace"),
+                namespace=_for_log(request.headers.get("X-Namespace")),
             )
             encoded = json_format.MessageToDict(payloads).get("payloads", [])
             return web.json_response({"payloads": encoded})

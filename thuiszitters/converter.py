@@ -23,9 +23,15 @@ def build_data_converter(settings: Settings) -> DataConverter:
             "alleen voor lokale ontwikkeling"
         )
         return pydantic_data_converter
-    from thuiszitters.codec import EncryptionCodec, failure_converter_class
+    from thuiszitters.codec import EncryptionCodec, failure_converter_class, payload_converter_class
 
-    codec = EncryptionCodec.from_settings(settings)
+    # A payload this deployment cannot decrypt (a sender with another key, a forgery) is marked instead of failing
+    # the whole decode: Temporal decodes a workflow activation at once, so one such signal would otherwise fail
+    # every workflow task of the case. Reading a value from the mark raises the codec's DecryptionError.
+    codec = EncryptionCodec.from_settings(settings, mark_undecryptable=True)
     return dataclasses.replace(
-        pydantic_data_converter, payload_codec=codec, failure_converter_class=failure_converter_class()
+        pydantic_data_converter,
+        payload_codec=codec,
+        payload_converter_class=payload_converter_class(),
+        failure_converter_class=failure_converter_class(),
     )

@@ -51,51 +51,25 @@ REFUSAL_TYPE = "Afgewezen"
 _M = TypeVar("_M", bound=BaseModel)
 
 
-def _event_handlers(name: str) -> dict[str, Any]:
-    """The signal, the update and its validator of one contract event, all running the same rules."""
-
-    def on_signal(self: Any, payload: Any = None, *extra: Any) -> None:
-        if extra:  # more than the one payload: refused, never a failed workflow task
-            self._state = rules.refuse(
-                self._state, name, f"{name}: de inhoud moet één JSON-object zijn", workflow.now()
-            )
-        else:
-            self._state = rules.receive(self._state, name, payload, workflow.now())
-        self._changed = True
-
-    def on_update(self: Any, payload: Any = None) -> CaseStatus:
-        try:
-            event = rules.parse(name, payload)
-            self._state = rules.apply(self._state, name, event, workflow.now())
-        except rules.Weigering as refusal:  # only if the state moved between validator and handler
-            raise ApplicationError(refusal.reden, type=REFUSAL_TYPE, non_retryable=True) from None
-        self._changed = True
-        return rules.status(self._state, workflow.now())
-
-    def validate(self: Any, payload: Any = None) -> None:
-        try:
-            rules.check(self._state, name, rules.parse(name, payload), workflow.now())
-        except rules.Weigering as refusal:
-            raise ApplicationError(refusal.reden, type=REFUSAL_TYPE, non_retryable=True) from None
-
-    on_signal.__name__ = on_signal.__qualname__ = f"signal_{name}"
-    on_update.__name__ = on_update.__qualname__ = f"update_{name}"
-    validate.__name__ = validate.__qualname__ = f"validate_{name}"
-    update = workflow.update(name=name, description=f"Gebeurtenis '{name}'; geeft de nieuwe status terug.")(on_update)
-    update.validator(validate)
-    return {
-        f"signal_{name}": workflow.signal(name=name, description=f"Gebeurtenis '{name}' (fire-and-forget).")(on_signal),
-        f"update_{name}": update,
-    }
+def _payload_of(name: str, args: Sequence[RawValue]) -> Any:
+    """The one payload of an event as a JSON value, or a refusal: the SDK hands over raw payloads, so nothing a
+    sender puts in (several arguments, no JSON, a payload under a key this deployment lacks) fails a task."""
+    if name not in EVENTS:
+        return None  # the rules refuse the unknown event by its (shortened) name
+    if len(args) > 1:
+        raise rules.Weigering(f"{name}: de inhoud moet één JSON-object zijn")
+    if not args:
+        return None
+    try:
+        return workflow.payload_converter().from_payload(args[0].payload)
+    except Exception:
+        raise rules.Weigering(
+            f"{name}: de inhoud is niet te lezen (geen JSON, of versleuteld met een sleutel die de zaak niet kent)"
+        ) from None
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
 class ThuiszitterWorkflow:
-    # One signal and one update per contract event, placed in the class namespace before @workflow.defn reads it.
-    for _name in EVENTS:
-        locals().update(_event_handlers(_name))
-    del _name
-
     @workflow.init
     def __init__(self, aanmelding: Aanmelding, voortzetting: CaseState | None = None) -> None:
         # The SDK only applies type hints when the number of arguments matches them: a fresh start carries one
@@ -158,11 +132,35 @@ class ThuiszitterWorkflow:
                     timeout_summary=summary,
                 )
 
-    @workflow.signal(dynamic=True)
-    def unknown_event(self, name: str, args: Sequence[RawValue]) -> None:
-        """A signal of a name the contract does not know: recorded in ``afgewezen``, nothing else."""
-        self._state = rules.receive(self._state, name, None, workflow.now())
+    # Every event is a signal and an update of the same name (CONTRACT.md). They are dynamic handlers, so that the
+    # SDK passes the raw payloads on whatever was sent: unknown names, several arguments or unreadable payloads are
+    # refused by the rules like any other bad event, never a failed workflow task.
+    @workflow.signal(dynamic=True, description="Een gebeurtenis uit CONTRACT.md (fire-and-forget).")
+    def event_signal(self, name: str, args: Sequence[RawValue]) -> None:
+        try:
+            payload = _payload_of(name, args)
+        except rules.Weigering as refusal:
+            self._state = rules.refuse(self._state, name, refusal.reden, workflow.now())
+        else:
+            self._state = rules.receive(self._state, name, payload, workflow.now())
         self._changed = True
+
+    @workflow.update(dynamic=True, description="Een gebeurtenis uit CONTRACT.md; geeft de nieuwe status terug.")
+    def event_update(self, name: str, args: Sequence[RawValue]) -> CaseStatus:
+        try:
+            event = rules.parse(name, _payload_of(name, args))
+            self._state = rules.apply(self._state, name, event, workflow.now())
+        except rules.Weigering as refusal:  # only if the state moved between validator and handler
+            raise ApplicationError(refusal.reden, type=REFUSAL_TYPE, non_retryable=True) from None
+        self._changed = True
+        return rules.status(self._state, workflow.now())
+
+    @event_update.validator
+    def validate_event(self, name: str, args: Sequence[RawValue]) -> None:
+        try:
+            rules.check(self._state, name, rules.parse(name, _payload_of(name, args)), workflow.now())
+        except rules.Weigering as refusal:
+            raise ApplicationError(refusal.reden, type=REFUSAL_TYPE, non_retryable=True) from None
 
     @workflow.query(name="status", description="De stand van de zaak (zie CONTRACT.md).")
     def status(self) -> CaseStatus:

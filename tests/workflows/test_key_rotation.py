@@ -28,6 +28,7 @@ from thuiszitters.calendar import amsterdam_date
 from thuiszitters.codec import KEY_ID_METADATA, DecryptionError, generate_key
 from thuiszitters.converter import build_data_converter
 from thuiszitters.models import Aanmelding, CaseStatus
+from thuiszitters.policy import DEFAULT_BELEID
 from thuiszitters.settings import Settings
 from workflows.thuiszitter import ThuiszitterWorkflow
 
@@ -150,4 +151,5 @@ async def test_rotating_the_key_while_a_case_runs(
     with pytest.raises(DecryptionError, match="onbekende sleutel-id 'rotatie-b'"):
         await client_a.data_converter.decode(completed.result.payloads, [CaseStatus])
     # Whoever holds both reads both.
-    assert (await client_ab.data_converter.decode(started.input.payloads, [Aanmelding]))[0] == aanmelding
+    stored = (await client_ab.data_converter.decode(started.input.payloads, [Aanmelding]))[0]
+    assert stored == aanmelding.model_copy(update={"beleid": DEFAULT_BELEID})  # the intake records the policy
