@@ -3,12 +3,14 @@
 The workflow is the process and nothing else. What an event may do, which terms lie ahead and which tasks are
 open is decided by :mod:`thuiszitters.rules`; this class wires those rules to Temporal:
 
-- every contract event is a signal and an update of the same name (built by :func:`_event_handlers`); the signal
-  never fails (a refusal lands in ``status.afgewezen``), the update's validator refuses with a Dutch message;
+- every contract event is a signal and an update of the same name, received by one dynamic signal handler and one
+  dynamic update handler that take the raw payload; the signal never fails (a refusal lands in
+  ``status.afgewezen``), the update's validator refuses with a Dutch message;
 - one durable timer at a time waits for the next term (or the next week boundary, to keep ``WekenThuis`` current);
 - queued effects run as activities, in order, each keyed for exactly-once delivery;
 - search attributes and current details show the case in the Web UI without personal data;
-- the history is kept small by continuing as new with the whole state when Temporal suggests it.
+- the history is kept small by continuing as new with the whole state when Temporal suggests it, or after
+  ``CONTINUE_AS_NEW_AFTER_EVENTS`` events.
 """
 
 import asyncio
