@@ -29,6 +29,7 @@ import contextlib
 import csv
 import json
 import os
+import random
 import secrets
 import shlex
 import signal
@@ -649,10 +650,24 @@ def port_free(port: int, host: str = HOST) -> bool:
 
 
 def free_port(host: str = HOST) -> int:
+    """A free port below the kernel's ephemeral range, so that no outgoing connection takes it before a server
+    started a moment later binds it (falls back to any free port)."""
+    low = _ephemeral_low()
+    for _ in range(50):
+        port = random.randrange(max(1024, low - 12_000), low)
+        if port_free(port, host):
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+        chosen: int = sock.getsockname()[1]
+        return chosen
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def http_ok(url: str, timeout: float = 2.0) -> bool:
