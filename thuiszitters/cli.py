@@ -24,7 +24,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from thuiszitters.calendar import amsterdam_offset
-from thuiszitters.client import connect
+from thuiszitters.client import ConnectError, connect
 from thuiszitters.models import EVENTS, LEERLING_REF_PATTERN, CaseStatus, workflow_id_for
 from thuiszitters.settings import Settings, SettingsError
 
@@ -167,7 +167,7 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None, 
             print(result.model_dump_json(indent=2) if args.json else format_status(result), file=out)
         else:
             await list_cases(client, args.query, args.alle, out)
-    except (CliError, SettingsError) as error:
+    except (CliError, SettingsError, ConnectError) as error:
         print(f"Fout: {error}", file=sys.stderr)
         return 1
     return 0

@@ -15,10 +15,20 @@ from thuiszitters.converter import build_data_converter
 from thuiszitters.settings import Settings
 
 
+class ConnectError(RuntimeError):
+    """Temporal cannot be reached, or its connection settings cannot be read; the message says which, in Dutch."""
+
+
 async def connect(settings: Settings, *, profile: str | None = None, runtime: Runtime | None = None) -> Client:
-    config = ClientConfig.load_client_connect_config(profile=profile)
+    try:
+        config = ClientConfig.load_client_connect_config(profile=profile)
+    except Exception as error:  # the bridge raises its own ConfigError for a missing profile or a bad file
+        raise ConnectError(f"Temporal-instellingen niet te lezen: {error}") from None
     config.setdefault("target_host", "localhost:7233")
-    return await Client.connect(**config, data_converter=build_data_converter(settings), runtime=runtime)
+    try:
+        return await Client.connect(**config, data_converter=build_data_converter(settings), runtime=runtime)
+    except RuntimeError as error:
+        raise ConnectError(f"Temporal niet bereikbaar op {config['target_host']}: {error}") from None
 
 
 def metrics_runtime(settings: Settings) -> Runtime | None:

@@ -85,6 +85,8 @@ class StackConfig:
     temporal_port: int = 7233
     ui_port: int = 8233
     codec_server_port: int = 8081
+    metrics_port: int | None = None
+    """The worker's Prometheus endpoint (None: off; ``up`` uses 9464)."""
     postgres_port: int | None = None
     """None: the port PostgreSQL used before in this data dir, else a free one."""
     codec_server: bool = True
@@ -277,6 +279,8 @@ class DevStack:
                 env[variable] = value
         env["THUISZITTERS_CODEC_SERVER_HOST"] = HOST
         env["THUISZITTERS_CODEC_SERVER_PORT"] = str(self.config.codec_server_port)
+        if self.config.metrics_port is not None and not env.get("THUISZITTERS_METRICS_ADDRESS"):
+            env["THUISZITTERS_METRICS_ADDRESS"] = f"{HOST}:{self.config.metrics_port}"
         env["PYTHONUNBUFFERED"] = "1"
         bin_dir = str(Path(sys.executable).parent)
         path = env.get("PATH", "")
@@ -375,6 +379,8 @@ class DevStack:
         ]
         if self.codec_server_enabled:
             wanted.append((self.config.codec_server_port, "de codec-server", "--codec-server-port"))
+        if self.config.metrics_port is not None and self.worker_enabled:
+            wanted.append((self.config.metrics_port, "de metrics van de worker", "--metrics-port"))
         if self.config.postgres_port is not None and not self._base_env.get("DATABASE_URL"):
             wanted.append((self.config.postgres_port, "PostgreSQL", "--postgres-port"))
         seen: dict[int, str] = {}
@@ -730,7 +736,10 @@ def summary(stack: DevStack) -> str:
     if stack.codec_server_url is not None:
         rows.append(("Codec-server", f"{stack.codec_server_url} (token in {_show(stack.keys_dir / 'codec_token')})"))
     if stack.worker_enabled:
-        rows.append(("Worker", f"taakwachtrij {stack.task_queue}"))
+        metrics = stack.env.get("THUISZITTERS_METRICS_ADDRESS")
+        rows.append(
+            ("Worker", f"taakwachtrij {stack.task_queue}" + (f"; metrics http://{metrics}/metrics" if metrics else ""))
+        )
     logs = f"{_show(stack.log_dir)}/"
     if stack.postgres is not None:
         logs += f" (PostgreSQL: {_show(stack.postgres.log_file)})"
@@ -767,6 +776,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     up.add_argument("--ui-port", type=int, default=8233, help="poort van de Web UI (standaard 8233)")
     up.add_argument("--codec-server-port", type=int, default=8081, help="poort van de codec-server (standaard 8081)")
     up.add_argument("--postgres-port", type=int, default=None, help="poort van PostgreSQL (standaard: onthouden)")
+    up.add_argument("--metrics-port", type=int, default=9464, help="Prometheus-metrics van de worker (standaard 9464)")
     args = parser.parse_args(argv)
 
     stopping = threading.Event()
@@ -783,6 +793,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ui_port=args.ui_port,
         codec_server_port=args.codec_server_port,
         postgres_port=args.postgres_port,
+        metrics_port=args.metrics_port,
         worker=not args.no_worker,
         demo=not (args.no_demo or args.no_worker),
     )
