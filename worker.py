@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.case_activities import CaseActivities
 from activities.register import Register
@@ -31,13 +35,70 @@ GRACEFUL_SHUTDOWN = timedelta(seconds=30)
 log = structlog.get_logger("thuiszitters.worker")
 
 
-def build_worker(client: Client, settings: Settings, activities: CaseActivities) -> Worker:
+TUNING_VARIABLES = {
+    "THUISZITTERS_MAX_CACHED_WORKFLOWS": "max_cached_workflows",
+    "THUISZITTERS_MAX_CONCURRENT_WORKFLOW_TASKS": "max_concurrent_workflow_tasks",
+    "THUISZITTERS_MAX_CONCURRENT_ACTIVITIES": "max_concurrent_activities",
+}
+SHARED_MODULE_VARIABLE = "THUISZITTERS_SHARE_WORKFLOW_MODULE"
+DEFAULT_MAX_CACHED_WORKFLOWS = 4_000
+
+
+@dataclass(frozen=True)
+class WorkerTuning:
+    """How much one worker process takes on at once; see docs/performance.md for the measurements behind the
+    defaults. None: the SDK's default."""
+
+    max_cached_workflows: int | None = DEFAULT_MAX_CACHED_WORKFLOWS
+    """Cases kept in memory between their tasks (about 130 KiB each); a case not in the cache is replayed from
+    its history when its next event or timer comes."""
+    max_concurrent_workflow_tasks: int | None = None
+    max_concurrent_activities: int | None = None
+    share_workflow_module: bool = True
+    """Import the workflow's own module once for the whole worker instead of once per case in its sandbox: half
+    the memory per cached case and a faster first task or cache miss. The module holds no state; everything it
+    uses (rules, models, policy) is passed through the sandbox anyway."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerTuning:
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for variable, name in TUNING_VARIABLES.items():
+            text = env.get(variable, "").strip()
+            if not text:
+                continue
+            if not text.isdigit() or int(text) < 1:
+                raise SettingsError(f"instelling {variable}: moet een geheel getal van 1 of meer zijn")
+            values[name] = int(text)
+        shared = env.get(SHARED_MODULE_VARIABLE, "").strip().lower()
+        if shared in ("ja", "true", "1"):
+            values["share_workflow_module"] = True
+        elif shared in ("nee", "false", "0"):
+            values["share_workflow_module"] = False
+        elif shared:
+            raise SettingsError(f"instelling {SHARED_MODULE_VARIABLE}: moet 'ja' of 'nee' zijn")
+        return cls(**values)
+
+    def worker_options(self, workflows: Sequence[type] = ()) -> dict[str, Any]:
+        """The options to hand to ``Worker`` for these workflow classes; None keeps the SDK's default."""
+        options = {name: value for name in TUNING_VARIABLES.values() if (value := getattr(self, name)) is not None}
+        if self.share_workflow_module:
+            modules = sorted({workflow.__module__ for workflow in workflows})
+            restrictions = SandboxRestrictions.default.with_passthrough_modules(*modules)
+            options["workflow_runner"] = SandboxedWorkflowRunner(restrictions=restrictions)
+        return options
+
+
+def build_worker(
+    client: Client, settings: Settings, activities: CaseActivities, tuning: WorkerTuning | None = None
+) -> Worker:
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[ThuiszitterWorkflow],
         activities=activities.all(),
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        **(tuning or WorkerTuning.from_env()).worker_options([ThuiszitterWorkflow]),
     )
 
 
@@ -100,6 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
+        WorkerTuning.from_env()  # a wrong tuning value stops the worker here, with its name
         configure_logging(settings)
     except SettingsError as error:
         print(f"Fout in de instellingen: {error}", file=sys.stderr)

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any
 
 import asyncpg
 from pydantic import BaseModel, ConfigDict
@@ -155,10 +155,70 @@ async def _init_connection(connection: asyncpg.Connection[asyncpg.Record]) -> No
 
 _CLOSED_REGISTRATION = ("verzonden", "niet_verzonden")
 
-if TYPE_CHECKING:
-    from asyncpg.pool import PoolConnectionProxy
-
-    _Connection: TypeAlias = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
+# Register.record in one statement. Each part runs exactly once, whatever the final SELECT reads; the parts after
+# ``event`` act only when the line is new. $1-$17: the case row; $18-$19: gebeurtenis, door; $20-$22: the open
+# tasks (rol, taak, uiterlijk); $23: escalated.
+_RECORD = """
+WITH upsert AS (
+    INSERT INTO cases AS c (
+        case_id, workflow_id, leerling_ref, sector, regio, school_brin, leerplichtig, startdatum,
+        fase, regiehouder, escalatie, route, wachtlijst, afgesloten, uitkomst, laatste_volgnummer,
+        geopend_op, afgesloten_op, bijgewerkt_op)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+            $17, CASE WHEN $14 THEN $17::timestamptz END, $17)
+    ON CONFLICT (case_id) DO UPDATE SET
+        workflow_id = EXCLUDED.workflow_id,
+        leerling_ref = EXCLUDED.leerling_ref,
+        sector = EXCLUDED.sector,
+        regio = EXCLUDED.regio,
+        school_brin = EXCLUDED.school_brin,
+        leerplichtig = EXCLUDED.leerplichtig,
+        startdatum = EXCLUDED.startdatum,
+        fase = EXCLUDED.fase,
+        regiehouder = EXCLUDED.regiehouder,
+        escalatie = EXCLUDED.escalatie,
+        route = EXCLUDED.route,
+        wachtlijst = EXCLUDED.wachtlijst,
+        afgesloten = EXCLUDED.afgesloten,
+        uitkomst = EXCLUDED.uitkomst,
+        laatste_volgnummer = EXCLUDED.laatste_volgnummer,
+        geopend_op = LEAST(c.geopend_op, EXCLUDED.geopend_op),
+        afgesloten_op = CASE WHEN EXCLUDED.afgesloten
+                             THEN COALESCE(c.afgesloten_op, EXCLUDED.bijgewerkt_op) END,
+        bijgewerkt_op = EXCLUDED.bijgewerkt_op
+    WHERE c.laatste_volgnummer < EXCLUDED.laatste_volgnummer
+    RETURNING true
+), event AS (
+    INSERT INTO case_events (case_id, volgnummer, tijd, gebeurtenis, door, fase, regiehouder, escalatie)
+    VALUES ($1, $16, $17, $18, $19, $9, $10, $11)
+    ON CONFLICT (case_id, volgnummer) DO NOTHING
+    RETURNING true
+), closed_tasks AS (
+    UPDATE tasks SET gesloten_op = $17
+    WHERE case_id = $1 AND gesloten_op IS NULL
+      AND (rol, taak) NOT IN (SELECT * FROM unnest($20::text[], $21::text[]))
+      AND EXISTS (SELECT FROM upsert) AND EXISTS (SELECT FROM event)
+    RETURNING true
+), open_tasks AS (
+    INSERT INTO tasks (case_id, rol, taak, uiterlijk, geopend_op)
+    SELECT $1, t.rol, t.taak, t.uiterlijk, $17
+    FROM unnest($20::text[], $21::text[], $22::date[]) AS t (rol, taak, uiterlijk)
+    WHERE EXISTS (SELECT FROM upsert) AND EXISTS (SELECT FROM event)
+    ON CONFLICT (case_id, rol, taak) WHERE gesloten_op IS NULL
+    DO UPDATE SET uiterlijk = EXCLUDED.uiterlijk
+    RETURNING true
+), late AS (
+    UPDATE cases SET geopend_op = LEAST(geopend_op, $17)
+    WHERE case_id = $1 AND NOT EXISTS (SELECT FROM upsert) AND EXISTS (SELECT FROM event)
+    RETURNING true
+), escalated AS (
+    INSERT INTO escalations AS e (case_id, niveau, tijd)
+    SELECT $1, $11, $17 WHERE $23 AND EXISTS (SELECT FROM event)
+    ON CONFLICT (case_id, niveau) DO UPDATE SET tijd = LEAST(e.tijd, EXCLUDED.tijd)
+    RETURNING true
+)
+SELECT EXISTS (SELECT FROM event)
+"""
 
 
 class Register:
@@ -229,167 +289,75 @@ class Register:
     async def record(self, v: Vastlegging) -> bool:
         """Record one Vastlegging. Idempotent by ``(case_id, volgnummer)``: returns False when it was already
         recorded. The case row, and the open tasks, follow only a Vastlegging newer than what is stored, so a
-        late retry of an older one never turns the case back."""
-        async with self.pool.acquire() as connection, connection.transaction():
-            newest = await connection.fetchval(
-                """
-                INSERT INTO cases AS c (
-                    case_id, workflow_id, leerling_ref, sector, regio, school_brin, leerplichtig, startdatum,
-                    fase, regiehouder, escalatie, route, wachtlijst, afgesloten, uitkomst, laatste_volgnummer,
-                    geopend_op, afgesloten_op, bijgewerkt_op)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                        $17, CASE WHEN $14 THEN $17::timestamptz END, $17)
-                ON CONFLICT (case_id) DO UPDATE SET
-                    workflow_id = EXCLUDED.workflow_id,
-                    leerling_ref = EXCLUDED.leerling_ref,
-                    sector = EXCLUDED.sector,
-                    regio = EXCLUDED.regio,
-                    school_brin = EXCLUDED.school_brin,
-                    leerplichtig = EXCLUDED.leerplichtig,
-                    startdatum = EXCLUDED.startdatum,
-                    fase = EXCLUDED.fase,
-                    regiehouder = EXCLUDED.regiehouder,
-                    escalatie = EXCLUDED.escalatie,
-                    route = EXCLUDED.route,
-                    wachtlijst = EXCLUDED.wachtlijst,
-                    afgesloten = EXCLUDED.afgesloten,
-                    uitkomst = EXCLUDED.uitkomst,
-                    laatste_volgnummer = EXCLUDED.laatste_volgnummer,
-                    geopend_op = LEAST(c.geopend_op, EXCLUDED.geopend_op),
-                    afgesloten_op = CASE WHEN EXCLUDED.afgesloten
-                                         THEN COALESCE(c.afgesloten_op, EXCLUDED.bijgewerkt_op) END,
-                    bijgewerkt_op = EXCLUDED.bijgewerkt_op
-                WHERE c.laatste_volgnummer < EXCLUDED.laatste_volgnummer
-                RETURNING true
-                """,
-                v.case_id,
-                v.workflow_id,
-                v.leerling_ref,
-                v.sector.value,
-                v.regio.value,
-                v.school_brin,
-                v.leerplichtig,
-                v.startdatum,
-                v.fase,
-                v.regiehouder.value,
-                v.escalatie.value,
-                v.route,
-                v.wachtlijst,
-                v.afgesloten,
-                v.uitkomst.value if v.uitkomst is not None else None,
-                v.volgnummer,
-                v.tijd,
-            )
-            is_new = await connection.fetchval(
-                """
-                INSERT INTO case_events
-                    (case_id, volgnummer, tijd, gebeurtenis, door, fase, regiehouder, escalatie)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                ON CONFLICT (case_id, volgnummer) DO NOTHING
-                RETURNING true
-                """,
-                v.case_id,
-                v.volgnummer,
-                v.tijd,
-                v.gebeurtenis,
-                v.door,
-                v.fase,
-                v.regiehouder.value,
-                v.escalatie.value,
-            )
-            if not is_new:
-                return False
-            if newest:
-                await self._replace_open_tasks(connection, v)
-            else:
-                # An older Vastlegging that arrives late: it only can tell when the case was first seen.
-                await connection.execute(
-                    "UPDATE cases SET geopend_op = LEAST(geopend_op, $2) WHERE case_id = $1",
-                    v.case_id,
-                    v.tijd,
-                )
-            if v.escalatie is not Escalatie.GEEN:
-                await connection.execute(
-                    """
-                    INSERT INTO escalations AS e (case_id, niveau, tijd) VALUES ($1, $2, $3)
-                    ON CONFLICT (case_id, niveau) DO UPDATE SET tijd = LEAST(e.tijd, EXCLUDED.tijd)
-                    """,
-                    v.case_id,
-                    v.escalatie.value,
-                    v.tijd,
-                )
-            return True
+        late retry of an older one never turns the case back.
 
-    @staticmethod
-    async def _replace_open_tasks(connection: _Connection, v: Vastlegging) -> None:
+        One statement (:data:`_RECORD`), so one round trip and all or nothing: the case row (only when newer),
+        the phase line (only once), and what follows from a line recorded for the first time: the open tasks
+        replaced (when it is the newest), the first-seen moment moved back (when an older one arrives late), the
+        escalation noted."""
         tasks = {(t.rol.value, t.taak): t.uiterlijk for t in v.open_taken}
-        rollen = [rol for rol, _ in tasks]
-        taken = [taak for _, taak in tasks]
-        await connection.execute(
-            """
-            UPDATE tasks SET gesloten_op = $4
-            WHERE case_id = $1 AND gesloten_op IS NULL
-              AND (rol, taak) NOT IN (SELECT * FROM unnest($2::text[], $3::text[]))
-            """,
+        is_new = await self.pool.fetchval(
+            _RECORD,
             v.case_id,
-            rollen,
-            taken,
+            v.workflow_id,
+            v.leerling_ref,
+            v.sector.value,
+            v.regio.value,
+            v.school_brin,
+            v.leerplichtig,
+            v.startdatum,
+            v.fase,
+            v.regiehouder.value,
+            v.escalatie.value,
+            v.route,
+            v.wachtlijst,
+            v.afgesloten,
+            v.uitkomst.value if v.uitkomst is not None else None,
+            v.volgnummer,
             v.tijd,
+            v.gebeurtenis,
+            v.door,
+            [rol for rol, _ in tasks],
+            [taak for _, taak in tasks],
+            list(tasks.values()),
+            v.escalatie is not Escalatie.GEEN,
         )
-        if tasks:
-            await connection.execute(
-                """
-                INSERT INTO tasks (case_id, rol, taak, uiterlijk, geopend_op)
-                SELECT $1, t.rol, t.taak, t.uiterlijk, $5
-                FROM unnest($2::text[], $3::text[], $4::date[]) AS t (rol, taak, uiterlijk)
-                ON CONFLICT (case_id, rol, taak) WHERE gesloten_op IS NULL
-                DO UPDATE SET uiterlijk = EXCLUDED.uiterlijk
-                """,
-                v.case_id,
-                rollen,
-                taken,
-                list(tasks.values()),
-                v.tijd,
-            )
+        return bool(is_new)
 
     # ---------------------------------------------------------------------------------------- registreren
 
     async def claim_registration(self, r: Registratie) -> RegistratieUitkomst | None:
         """Claim a registration call before sending it. Returns the stored outcome when the call was already
-        made (then nothing must be sent), else None: send it, then :meth:`finish_registration`."""
-        async with self.pool.acquire() as connection, connection.transaction():
-            await connection.execute(
-                """
-                INSERT INTO registrations (sleutel, case_id, systeem, actie, gegevens)
-                VALUES ($1, $2, $3, $4, $5)
-                ON CONFLICT (sleutel) DO NOTHING
-                """,
-                r.sleutel,
-                r.case_id,
-                r.systeem.value,
-                r.actie,
-                r.gegevens,
-            )
-            row = await connection.fetchrow(
-                "SELECT status, antwoord_status, kenmerk FROM registrations WHERE sleutel = $1 FOR UPDATE",
-                r.sleutel,
-            )
-            assert row is not None
-            if row["status"] in _CLOSED_REGISTRATION:
-                return RegistratieUitkomst(
-                    sleutel=r.sleutel,
-                    verzonden=row["status"] == "verzonden",
-                    antwoord_status=row["antwoord_status"],
-                    kenmerk=row["kenmerk"],
-                )
-            await connection.execute(
-                """
-                UPDATE registrations SET pogingen = pogingen + 1, status = 'in_behandeling'
-                WHERE sleutel = $1
-                """,
-                r.sleutel,
-            )
+        made (then nothing must be sent), else None: send it, then :meth:`finish_registration`.
+
+        One statement in the usual case: the insert of a new claim, or the new attempt on an open one, counts
+        the attempt; a closed call is left as it is (its row stays locked for the statement) and read back."""
+        claimed = await self.pool.fetchval(
+            """
+            INSERT INTO registrations AS r (sleutel, case_id, systeem, actie, gegevens, pogingen, status)
+            VALUES ($1, $2, $3, $4, $5, 1, 'in_behandeling')
+            ON CONFLICT (sleutel) DO UPDATE SET pogingen = r.pogingen + 1, status = 'in_behandeling'
+            WHERE r.status NOT IN ('verzonden', 'niet_verzonden')
+            RETURNING true
+            """,
+            r.sleutel,
+            r.case_id,
+            r.systeem.value,
+            r.actie,
+            r.gegevens,
+        )
+        if claimed:
             return None
+        row = await self.pool.fetchrow(
+            "SELECT status, antwoord_status, kenmerk FROM registrations WHERE sleutel = $1", r.sleutel
+        )
+        assert row is not None and row["status"] in _CLOSED_REGISTRATION
+        return RegistratieUitkomst(
+            sleutel=r.sleutel,
+            verzonden=row["status"] == "verzonden",
+            antwoord_status=row["antwoord_status"],
+            kenmerk=row["kenmerk"],
+        )
 
     async def finish_registration(self, sleutel: str, uitkomst: RegistratieUitkomst) -> None:
         await self.pool.execute(
@@ -422,37 +390,28 @@ class Register:
     # ------------------------------------------------------------------------------------------ berichten
 
     async def claim_notification(self, b: Bericht, kanaal: str, onderwerp: str) -> bool:
-        """Claim a notification before sending it; returns True when it was already sent (send nothing)."""
-        async with self.pool.acquire() as connection, connection.transaction():
-            await connection.execute(
-                """
-                INSERT INTO notifications (sleutel, case_id, rol, sjabloon, kanaal, onderwerp)
-                VALUES ($1, $2, $3, $4, $5, $6)
-                ON CONFLICT (sleutel) DO NOTHING
-                """,
-                b.sleutel,
-                b.case_id,
-                b.rol.value,
-                b.sjabloon,
-                kanaal,
-                onderwerp,
-            )
-            status = await connection.fetchval(
-                "SELECT status FROM notifications WHERE sleutel = $1 FOR UPDATE", b.sleutel
-            )
-            if status == "verzonden":
-                return True
-            await connection.execute(
-                """
-                UPDATE notifications
-                SET pogingen = pogingen + 1, status = 'in_behandeling', kanaal = $2, onderwerp = $3
-                WHERE sleutel = $1
-                """,
-                b.sleutel,
-                kanaal,
-                onderwerp,
-            )
-            return False
+        """Claim a notification before sending it; returns True when it was already sent (send nothing).
+
+        One statement: the insert of a new claim, or the new attempt on one not yet sent, counts the attempt
+        (with the channel and subject of this attempt); a sent notification is left as it is."""
+        claimed = await self.pool.fetchval(
+            """
+            INSERT INTO notifications AS n (sleutel, case_id, rol, sjabloon, kanaal, onderwerp, pogingen, status)
+            VALUES ($1, $2, $3, $4, $5, $6, 1, 'in_behandeling')
+            ON CONFLICT (sleutel) DO UPDATE
+            SET pogingen = n.pogingen + 1, status = 'in_behandeling', kanaal = EXCLUDED.kanaal,
+                onderwerp = EXCLUDED.onderwerp
+            WHERE n.status <> 'verzonden'
+            RETURNING true
+            """,
+            b.sleutel,
+            b.case_id,
+            b.rol.value,
+            b.sjabloon,
+            kanaal,
+            onderwerp,
+        )
+        return not claimed
 
     async def finish_notification(self, sleutel: str) -> None:
         await self.pool.execute(

@@ -1,0 +1,863 @@
+"""The case system measured against bare Temporal on the same machine (see docs/performance.md).
+
+    python -m bench.run [--cases N] [--open M] [--updates U] [--repeats R] [--quick] [--scenarios a,b]
+                        [--max-wait S] [--profile DIR] [--keep-logs DIR]
+
+Starts its own dev stack (PostgreSQL, Temporal dev server, the project's worker; no demo, no codec server) in a
+temporary folder on free ports, and a second worker for the bare baseline (``bench.bare``: the same signals, timers
+and activities with no-op bodies, no PostgreSQL, no encryption, no search attributes; the same worker tuning).
+Then, for each scenario, the project and the baseline one after the other:
+
+- intake: ``starter.py`` on a CSV of N rows, as a user runs it, against ``bench.bare start`` on the same file with
+  the same concurrency: starts per second (from the first reported row to the last);
+- lifecycle: N cases driven through every phase with signals (melding, oudergesprek, plan, route 3.2,
+  aanmelding_andere_school, voortgang, passende_plek), every activity and register write: cases per second until
+  all are completed;
+- latency: an event sent as an update (``execute_update``) and the status back, one after the other, p50 and p99;
+- replay: a finished case's history replayed with ``Replayer`` (median over repeats): the lifecycle case recorded
+  in this run, and the recorded fixtures in ``tests/histories``;
+- scale: M open cases (voortraject) idle on one worker: worker memory (VmRSS and VmHWM of the process) and the
+  update round trip with all of them open.
+
+For intake and lifecycle it also notes the CPU time each process spent per case (Temporal, worker, PostgreSQL, the
+intake process). With ``--profile DIR`` py-spy samples the workers (and the intake processes) per scenario into
+collapsed-stack files for a flame graph viewer.
+
+Before measuring it waits (up to ten minutes, with a notice) until the 1-minute load average is below 1.0, and it
+prints the load with the results. The benchmark never fails on a number; it is not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import csv
+import json
+import os
+import random
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+import starter
+from bench.bare import BARE_WORKFLOW_TYPE, BarePlan, BareWorkflow, bare_workflow_id
+from thuiszitters import policy, rules
+from thuiszitters.calendar import amsterdam_date
+from thuiszitters.converter import build_data_converter
+from thuiszitters.devstack import Child, DevStack, StackConfig, free_port
+from thuiszitters.models import WORKFLOW_TYPE, Aanmelding, CaseStatus, workflow_id_for
+from thuiszitters.settings import Settings
+from worker import WorkerTuning
+from workflows.thuiszitter import ThuiszitterWorkflow
+
+REPO = Path(__file__).resolve().parent.parent
+HISTORIES = REPO / "tests" / "histories"
+BARE_QUEUE = "bench-bare"
+SCENARIOS = ("intake", "lifecycle", "latency", "scale", "replay")
+QUIET_LOAD = 1.0
+QUIET_WAIT_SECONDS = 600.0
+CLIENT_CONCURRENCY = 32
+"""How many cases the benchmark drives at once in the lifecycle and latency scenarios (project and baseline)."""
+
+LIFECYCLE: list[tuple[str, dict[str, Any]]] = [
+    ("melding", {"gemeld_bij_leerplicht": True, "door": "school"}),
+    ("oudergesprek", {"deelnemers": ["school", "ouders", "scp"]}),
+    ("plan_van_aanpak", {"in_opp": True, "instemming_ouders": True}),
+    ("route", {"route": "3.2"}),
+    ("aanmelding_andere_school", {"school_brin": "34CD"}),
+    ("voortgang", {"toelichting": "Kennismaking op de nieuwe school gepland."}),
+    ("passende_plek", {"uitkomst": "ingeschreven_andere_school", "school_brin": "34CD"}),
+]
+UPDATE_EVENT = "voortgang"
+CSV_FIELDS = ["leerling_ref", "geboortedatum", "sector", "regio", "school_brin", "startdatum", "fase"]
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# ------------------------------------------------------------------------------------------------ the machine
+
+
+def load_average() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def wait_until_quiet(limit: float = QUIET_LOAD, most: float = QUIET_WAIT_SECONDS) -> float:
+    """Wait until the 1-minute load average is below ``limit`` (at most ``most`` seconds); return it."""
+    begun = time.monotonic()
+    told = -1e9
+    while (load := load_average()) >= limit:
+        waited = time.monotonic() - begun
+        if waited >= most:
+            say(f"load is still {load:.2f} after {waited / 60:.0f} minutes; measuring anyway (noted in the results)")
+            return load
+        if waited - told >= 60:
+            say(f"machine busy (1-minute load {load:.2f} >= {limit}); waiting for it to quiet down ...")
+            told = waited
+        time.sleep(5)
+    return load
+
+
+def memory_kib(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) of a process in KiB: its resident memory now, and the peak."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0])
+    return values["VmRSS"], values["VmHWM"]
+
+
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+
+
+def cpu_seconds(pid: int, *, reaped_children: bool = False) -> float:
+    """CPU time of a process (all its threads); with its children that ended when asked (a postmaster's)."""
+    fields = _stat(pid)
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int(_stat(int(entry.name))[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def cpu_text(spent: dict[str, float], per: int, what: str) -> str:
+    shown = ", ".join(f"{name} {seconds * 1000 / per:.0f} ms" for name, seconds in spent.items() if seconds > 0)
+    return f"CPU per {what}: {shown}"
+
+
+async def settle(pid: int, *, what: str, quiet_share: float = 0.03, window: float = 3.0, most: float = 900) -> None:
+    """Wait until the process has used less than ``quiet_share`` of a core over ``window`` seconds."""
+    begun = time.monotonic()
+    told = begun
+    while True:
+        before = cpu_seconds(pid)
+        await asyncio.sleep(window)
+        used = cpu_seconds(pid) - before
+        if used < quiet_share * window:
+            return
+        if time.monotonic() - begun > most:
+            say(f"{what}: still busy after {most:.0f} s ({used / window:.0%} of a core); going on")
+            return
+        if time.monotonic() - told > 30:
+            say(f"{what}: worker still busy ({used / window:.0%} of a core) ...")
+            told = time.monotonic()
+
+
+# ------------------------------------------------------------------------------------------------ the results
+
+
+@dataclass
+class Figure:
+    name: str
+    unit: str
+    project: float | None
+    baseline: float | None = None
+    target: str = ""
+    met: bool | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.project is None or not self.baseline:
+            return None
+        return self.project / self.baseline
+
+
+@dataclass
+class Results:
+    command: str
+    figures: list[Figure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, figure: Figure) -> None:
+        self.figures.append(figure)
+        ratio = f", ratio {figure.ratio:.2f}" if figure.ratio is not None else ""
+        base = f", baseline {_number(figure.baseline)}" if figure.baseline is not None else ""
+        say(f"RESULT {figure.name}: {_number(figure.project)} {figure.unit}{base}{ratio}")
+
+    def table(self) -> str:
+        header = ("figure", "project", "baseline", "ratio", "target")
+        rows = [
+            (
+                f"{f.name} ({f.unit})",
+                _number(f.project),
+                _number(f.baseline),
+                f"{f.ratio:.2f}" if f.ratio is not None else "-",
+                f"{f.target} {'ok' if f.met else 'NOT MET'}" if f.met is not None else f.target,
+            )
+            for f in self.figures
+        ]
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+        def line(cells: Sequence[str]) -> str:
+            first = cells[0].ljust(widths[0])
+            rest = [cell.rjust(width) for cell, width in zip(cells[1:4], widths[1:4], strict=True)]
+            return "| " + " | ".join([first, *rest, cells[4].ljust(widths[4])]) + " |"
+
+        separator = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+        return "\n".join([line(header), separator, *(line(row) for row in rows)])
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+# ------------------------------------------------------------------------------------------------- the cases
+
+
+def today() -> date:
+    return amsterdam_date(datetime.now(UTC))
+
+
+def intake_row(ref: str, number: int, *, fase: int = 1) -> dict[str, Any]:
+    start = today() - timedelta(days=3)
+    return {
+        "leerling_ref": ref,
+        "geboortedatum": date(start.year - 9 - number % 6, 1 + number % 12, 15).isoformat(),
+        "sector": "PO" if number % 2 else "VO",
+        "regio": "Noord" if number % 3 else "Zuid",
+        "school_brin": f"{10 + number % 80}AB",
+        "startdatum": start.isoformat(),
+        "fase": fase,
+    }
+
+
+def write_csv(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def aanmelding(row: dict[str, Any]) -> Aanmelding:
+    return Aanmelding.model_validate(row)
+
+
+def effect_counts(row: dict[str, Any], events: Sequence[tuple[str, dict[str, Any]]]) -> tuple[int, list[int]]:
+    """How many activities the case workflow runs at its start and after each event, by the project's rules."""
+    now = datetime.now(UTC)
+    opened = aanmelding(row).model_copy(update={"beleid": policy.DEFAULT_BELEID})
+    state = rules.fire_due_terms(rules.open_case(opened, case_id="c", workflow_id="w", now=now), now)
+    at_start = len(state.openstaand)
+    counts = []
+    for name, payload in events:
+        state = state.model_copy(update={"openstaand": []})
+        state = rules.receive(state, name, payload, now)
+        if state.afgewezen:
+            raise RuntimeError(f"the rules refuse {name}: {state.afgewezen[-1].reden}")
+        counts.append(len(state.openstaand))
+    return at_start, counts
+
+
+def bare_plan(fase: int, events: Sequence[tuple[str, dict[str, Any]]]) -> BarePlan:
+    at_start, counts = effect_counts(intake_row("plan", 1, fase=fase), events)
+    per_event: dict[str, int] = {}
+    for (name, _), count in zip(events, counts, strict=True):
+        if per_event.setdefault(name, count) != count:
+            raise RuntimeError(f"{name} has no fixed number of activities")
+    return BarePlan(at_start=at_start, per_event=per_event, closing=["passende_plek", "intrekken"])
+
+
+def history_shape(history: WorkflowHistory) -> str:
+    counts = Counter(event.event_type for event in history.events)
+    parts = {
+        "signals": EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+        "activities": EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+        "timers": EventType.EVENT_TYPE_TIMER_STARTED,
+        "workflow tasks": EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+    }
+    shown = ", ".join(f"{label} {counts[kind]}" for label, kind in parts.items())
+    return f"{shown}, events {len(history.events)}"
+
+
+# --------------------------------------------------------------------------------------------- the benchmark
+
+
+@dataclass
+class Bench:
+    stack: DevStack
+    work: Path
+    project: Client
+    bare: Client
+    bare_worker: Child
+    results: Results
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
+    lifecycle_histories: dict[str, WorkflowHistory] = field(default_factory=dict)
+    profile_dir: Path | None = None
+    scenario: str = ""
+
+    @property
+    def py_spy(self) -> str:
+        return str(Path(sys.executable).parent / "py-spy")
+
+    @contextlib.asynccontextmanager
+    async def profiled(self, scenario: str) -> AsyncIterator[None]:
+        """With ``--profile DIR``: py-spy samples both workers during the scenario (collapsed stacks in DIR)."""
+        self.scenario = scenario
+        if self.profile_dir is None:
+            yield
+            return
+        spy = self.py_spy
+        samplers = [
+            await asyncio.create_subprocess_exec(
+                spy,
+                "record",
+                "--pid",
+                str(pid),
+                "--format",
+                "raw",
+                "--rate",
+                "200",
+                "--nonblocking",
+                "--output",
+                str(self.profile_dir / f"{scenario}-{who}.txt"),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for who, pid in (("worker", self.worker_pid), ("bare", self.bare_worker.pid))
+        ]
+        try:
+            yield
+        finally:
+            for sampler in samplers:
+                sampler.send_signal(signal.SIGINT)
+            for sampler in samplers:
+                await sampler.wait()
+
+    @property
+    def worker_pid(self) -> int:
+        return next(child.pid for child in self.stack.children if child.label == "Worker")
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by each part of the stack."""
+        used = {"temporal": 0.0, "worker": 0.0, "postgres": 0.0, "bare worker": 0.0}
+        with contextlib.suppress(OSError, StopIteration):
+            used["temporal"] = cpu_seconds(next(c.pid for c in self.stack.children if c.label == "Temporal"))
+        with contextlib.suppress(OSError):
+            used["worker"] = cpu_seconds(self.worker_pid)
+        with contextlib.suppress(OSError):
+            used["bare worker"] = cpu_seconds(self.bare_worker.pid)
+        if self.stack.postgres is not None:
+            with contextlib.suppress(OSError, ValueError):
+                pid_file = self.stack.postgres.pgdata / "postmaster.pid"
+                postmaster = int(pid_file.read_text().split()[0])
+                used["postgres"] = cpu_seconds(postmaster, reaped_children=True) + sum(
+                    cpu_seconds(child) for child in children_of(postmaster)
+                )
+        return used
+
+    @staticmethod
+    def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+        return {name: after[name] - before[name] for name in after}
+
+    def ref(self, scenario: str, number: int) -> str:
+        return f"B{scenario}-{self.run_id}-{number:05d}"
+
+    async def project_pool(self) -> asyncpg.Connection[asyncpg.Record]:
+        assert self.stack.database_url is not None
+        return await asyncpg.connect(self.stack.database_url)
+
+    async def registered(self, prefix: str) -> int:
+        """How many cases of this scenario the register has (the last effect of an intake is its register line)."""
+        connection = await self.project_pool()
+        try:
+            count: int = await connection.fetchval(
+                "SELECT count(*) FROM cases WHERE leerling_ref LIKE $1", f"{prefix}%"
+            )
+        finally:
+            await connection.close()
+        return count
+
+    # ---------------------------------------------------------------------------------------------- intake
+
+    async def run_intake(self, label: str, command: list[str], rows: int) -> tuple[float, float, int, float]:
+        """Run an intake process; (starts per second between the first and the last reported row, wall seconds,
+        rows reported as started, CPU seconds of the process)."""
+        if self.profile_dir is not None:  # sampled too (its CPU then includes py-spy's)
+            output = self.profile_dir / f"{self.scenario}-{label}.txt"
+            command = [
+                self.py_spy,
+                "record",
+                "--format",
+                "raw",
+                "--rate",
+                "200",
+                "--output",
+                str(output),
+                "--",
+                *command,
+            ]
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        begun = time.perf_counter()
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            cwd=REPO,
+            env=self.stack.env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        assert process.stdout is not None
+        first = last = 0.0
+        reported = started = 0
+        step = max(1, rows // 10)
+        tail: list[str] = []
+        async for raw in process.stdout:
+            text = raw.decode(errors="replace").rstrip()
+            if not text.startswith("regel"):
+                tail = [*tail[-5:], text]
+                continue
+            now = time.perf_counter()
+            first = first or now
+            last = now
+            reported += 1
+            started += " gestart " in text
+            if reported % step == 0 and rows >= 500:
+                say(f"{label}: {reported}/{rows} rows")
+        code = await process.wait()
+        wall = time.perf_counter() - begun
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        client = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+        if code != 0 or started != rows:
+            say(f"{label}: exit code {code}, {started} of {rows} started; last lines: {tail}")
+        rate = (reported - 1) / (last - first) if reported > 1 and last > first else 0.0
+        return rate, wall, started, client
+
+    async def intake(self, rows: int, scenario: str, *, fase: int = 1) -> tuple[float, float]:
+        """Start ``rows`` cases with starter.py and as many bare workflows with bench.bare, from one CSV."""
+        cases = [intake_row(self.ref(scenario, i), i, fase=fase) for i in range(rows)]
+        path = write_csv(self.work / f"{scenario}.csv", cases)
+        plan_file = self.work / f"plan_{scenario}.json"
+        plan_file.write_text(json.dumps(asdict(bare_plan(fase, [(UPDATE_EVENT, {"toelichting": "x"})]))))
+        say(f"{scenario}: starter.py on {rows} rows ...")
+        before = self.cpu()
+        project_rate, project_wall, project_started, project_client = await self.run_intake(
+            "starter.py", [sys.executable, "starter.py", str(path)], rows
+        )
+        await settle(self.worker_pid, what=scenario)
+        middle = self.cpu()
+        say(
+            f"{scenario}: starter.py started {project_started} cases in {project_wall:.1f} s "
+            f"(process included), {project_rate:.1f} starts/s"
+        )
+        concurrency = str(getattr(starter, "DEFAULT_CONCURRENCY", 1))
+        bare_command = [sys.executable, "-m", "bench.bare", "start", str(path), "--task-queue", BARE_QUEUE]
+        bare_command += ["--plan", str(plan_file), "--concurrency", concurrency]
+        say(f"{scenario}: bench.bare start on the same {rows} rows (concurrency {concurrency}) ...")
+        bare_rate, bare_wall, bare_started, bare_client = await self.run_intake("bench.bare", bare_command, rows)
+        await settle(self.bare_worker.pid, what=f"{scenario} (bare)")
+        after = self.cpu()
+        sides = (
+            ("project", {"starter.py": project_client, **self.spent(before, middle)}),
+            ("bare", {"bench.bare start": bare_client, **self.spent(middle, after)}),
+        )
+        for side, spent in sides:
+            self.results.notes.append(f"{scenario}, {side}: " + cpu_text(spent, rows, "case started"))
+            say(self.results.notes[-1])
+        say(
+            f"{scenario}: bench.bare started {bare_started} workflows in {bare_wall:.1f} s "
+            f"(process included), {bare_rate:.1f} starts/s"
+        )
+        return project_rate, bare_rate
+
+    async def scenario_intake(self, rows: int) -> None:
+        project_rate, bare_rate = await self.intake(rows, "intake")
+        figure = Figure(f"intake, {rows} rows", "starts/s", project_rate, bare_rate, target=">= 0.8 x bare")
+        figure.met = figure.ratio is not None and figure.ratio >= 0.8
+        self.results.add(figure)
+
+    # ------------------------------------------------------------------------------------------- lifecycle
+
+    async def scenario_lifecycle(self, cases: int) -> None:
+        plan = bare_plan(0, LIFECYCLE)
+        say(
+            f"lifecycle: {cases} cases through {len(LIFECYCLE)} events, "
+            f"{plan.at_start + sum(plan.per_event.values())} activities each ..."
+        )
+        before = self.cpu()
+        project_seconds, project_history = await self._lifecycle(cases, self._project_case)
+        await settle(self.worker_pid, what="lifecycle")
+        middle = self.cpu()
+        say(f"lifecycle: project {cases} cases in {project_seconds:.1f} s; {history_shape(project_history)}")
+        bare_seconds, bare_history = await self._lifecycle(cases, lambda n: self._bare_case(n, plan))
+        await settle(self.bare_worker.pid, what="lifecycle (bare)")
+        after = self.cpu()
+        say(f"lifecycle: bare    {cases} cases in {bare_seconds:.1f} s; {history_shape(bare_history)}")
+        for side, spent in (("project", self.spent(before, middle)), ("bare", self.spent(middle, after))):
+            self.results.notes.append(f"lifecycle, {side}: " + cpu_text(spent, cases, "case"))
+            say(self.results.notes[-1])
+        self.lifecycle_histories = {"project": project_history, "bare": bare_history}
+        figure = Figure(
+            f"lifecycle, {cases} cases", "cases/s", cases / project_seconds, cases / bare_seconds, ">= 0.7 x bare"
+        )
+        figure.met = figure.ratio is not None and figure.ratio >= 0.7
+        self.results.add(figure)
+
+    async def _lifecycle(
+        self, cases: int, drive: Callable[[int], Awaitable[WorkflowHandle[Any, Any]]]
+    ) -> tuple[float, WorkflowHistory]:
+        gate = asyncio.Semaphore(CLIENT_CONCURRENCY)
+
+        async def one(number: int) -> WorkflowHandle[Any, Any]:
+            async with gate:
+                handle = await drive(number)
+            await handle.result()
+            return handle
+
+        begun = time.perf_counter()
+        handles = await asyncio.gather(*(one(number) for number in range(cases)))
+        seconds = time.perf_counter() - begun
+        return seconds, await handles[-1].fetch_history()
+
+    async def _project_case(self, number: int) -> WorkflowHandle[Any, Any]:
+        row = intake_row(self.ref("cycle", number), number, fase=0)
+        handle = await starter.start_case(self.project, aanmelding(row), self.stack.task_queue)
+        for name, payload in LIFECYCLE:
+            await handle.signal(name, payload)
+        return handle
+
+    async def _bare_case(self, number: int, plan: BarePlan) -> WorkflowHandle[Any, Any]:
+        row = intake_row(self.ref("cycle", number), number, fase=0)
+        handle = await self.bare.start_workflow(
+            BARE_WORKFLOW_TYPE,
+            BarePlan(plan.at_start, plan.per_event, plan.closing, row),
+            id=bare_workflow_id(row["leerling_ref"]),
+            task_queue=BARE_QUEUE,
+        )
+        for name, payload in LIFECYCLE:
+            await handle.signal(name, payload)
+        return handle
+
+    # --------------------------------------------------------------------------------------------- latency
+
+    async def latencies(
+        self, project_refs: Sequence[str], bare_refs: Sequence[str], updates: int
+    ) -> tuple[list[float], list[float]]:
+        """Sequential update round trips (ms): ``updates`` voortgang events spread over the given cases."""
+        project_handles = [self.project.get_workflow_handle(workflow_id_for(ref)) for ref in project_refs]
+        bare_handles = [self.bare.get_workflow_handle(bare_workflow_id(ref)) for ref in bare_refs]
+
+        async def measure(handles: Sequence[WorkflowHandle[Any, Any]], result_type: type) -> list[float]:
+            times = []
+            for number in range(updates):
+                handle = handles[number % len(handles)]
+                payload = {"toelichting": f"Voortgang {number}: gesprek met ouders gevoerd."}
+                begun = time.perf_counter()
+                await handle.execute_update(UPDATE_EVENT, payload, result_type=result_type)
+                times.append((time.perf_counter() - begun) * 1000)
+            return times
+
+        project = await measure(project_handles, CaseStatus)
+        await settle(self.worker_pid, what="latency")
+        bare = await measure(bare_handles, dict)
+        await settle(self.bare_worker.pid, what="latency (bare)")
+        return project, bare
+
+    def add_latency(self, label: str, project: list[float], bare: list[float], target_p99: float | None) -> None:
+        self.results.add(Figure(f"{label} p50", "ms", percentile(project, 0.5), percentile(bare, 0.5)))
+        figure = Figure(f"{label} p99", "ms", percentile(project, 0.99), percentile(bare, 0.99))
+        if target_p99 is not None:
+            figure.target = f"< {target_p99:.0f} ms"
+            figure.met = percentile(project, 0.99) < target_p99
+        self.results.add(figure)
+
+    async def scenario_latency(self, updates: int, cases: int = 50) -> None:
+        refs = [self.ref("lat", number) for number in range(cases)]
+        rows = [intake_row(ref, number) for number, ref in enumerate(refs)]
+        plan = bare_plan(1, [(UPDATE_EVENT, {"toelichting": "x"})])
+        say(f"latency: {cases} fresh cases each side, then {updates} sequential updates per side ...")
+        for row in rows:
+            await starter.start_case(self.project, aanmelding(row), self.stack.task_queue)
+            await self.bare.start_workflow(
+                BARE_WORKFLOW_TYPE,
+                BarePlan(plan.at_start, plan.per_event, plan.closing, row),
+                id=bare_workflow_id(row["leerling_ref"]),
+                task_queue=BARE_QUEUE,
+            )
+        await settle(self.worker_pid, what="latency")
+        await settle(self.bare_worker.pid, what="latency (bare)")
+        project, bare = await self.latencies(refs, refs, updates)
+        open_now = await self.open_cases()
+        self.add_latency(f"update round trip, {open_now[0]:,} open", project, bare, None)
+
+    # ----------------------------------------------------------------------------------------------- scale
+
+    async def open_cases(self) -> tuple[int, int]:
+        project = await self.project.count_workflows(f'WorkflowType="{WORKFLOW_TYPE}" AND ExecutionStatus="Running"')
+        bare = await self.bare.count_workflows(f'WorkflowType="{BARE_WORKFLOW_TYPE}" AND ExecutionStatus="Running"')
+        return project.count, bare.count
+
+    async def scenario_scale(self, open_cases: int, updates: int) -> None:
+        worker_before = memory_kib(self.worker_pid)
+        bare_before = memory_kib(self.bare_worker.pid)
+        say(
+            f"scale: worker RSS before {worker_before[0] / 1024:.0f} MiB "
+            f"(bare {bare_before[0] / 1024:.0f} MiB); starting {open_cases:,} cases each side ..."
+        )
+        # Voortraject cases (fase 0): one register line each at the start, then waiting for their melding and
+        # the four-week term; a melding at intake would add five more calls and messages per case to the start.
+        project_rate, bare_rate = await self.intake(open_cases, "scale", fase=0)
+        self.results.add(Figure(f"intake, {open_cases:,} rows", "starts/s", project_rate, bare_rate))
+        prefix = f"Bscale-{self.run_id}-"
+        begun = time.monotonic()
+        while (done := await self.registered(prefix)) < open_cases:
+            if time.monotonic() - begun > 1800:
+                say(f"scale: only {done:,} of {open_cases:,} cases registered after 30 minutes; going on")
+                break
+            say(f"scale: {done:,} of {open_cases:,} cases have done their first activities ...")
+            await asyncio.sleep(15)
+        await settle(self.worker_pid, what="scale")
+        await settle(self.bare_worker.pid, what="scale (bare)")
+        project_open, bare_open = await self.open_cases()
+        worker_memory = memory_kib(self.worker_pid)
+        bare_memory = memory_kib(self.bare_worker.pid)
+        say(f"scale: open now: project {project_open:,}, bare {bare_open:,}")
+        self.results.add(Figure("open cases on one worker", "cases", project_open, bare_open))
+        peak = Figure("worker memory, peak (VmHWM)", "MiB", worker_memory[1] / 1024, bare_memory[1] / 1024, "< 1024")
+        peak.met = worker_memory[1] / 1024 < 1024
+        self.results.add(peak)
+        self.results.add(
+            Figure("worker memory, all open (VmRSS)", "MiB", worker_memory[0] / 1024, bare_memory[0] / 1024)
+        )
+        chosen = random.Random(7).sample(range(open_cases), min(updates, open_cases))
+        refs = [self.ref("scale", number) for number in chosen]
+        say(f"scale: {len(refs)} sequential updates per side, each to a different open case ...")
+        project, bare = await self.latencies(refs, refs, len(refs))
+        self.add_latency(f"update round trip, {project_open:,} open", project, bare, 100)
+        after = memory_kib(self.worker_pid)
+        bare_after = memory_kib(self.bare_worker.pid)
+        self.results.add(
+            Figure("worker memory after the updates (VmRSS)", "MiB", after[0] / 1024, bare_after[0] / 1024)
+        )
+
+    # ---------------------------------------------------------------------------------------------- replay
+
+    async def scenario_replay(self, repeats: int) -> None:
+        # The workers' own sandbox setting, so a replay here costs what a cache miss costs the worker.
+        tuning = WorkerTuning.from_env(self.stack.env)
+        project_options = tuning.worker_options([ThuiszitterWorkflow])
+        project_runner = {key: project_options[key] for key in ("workflow_runner",) if key in project_options}
+        bare_options = tuning.worker_options([BareWorkflow])
+        bare_runner = {key: bare_options[key] for key in ("workflow_runner",) if key in bare_options}
+        converter = build_data_converter(Settings.from_env(self.stack.env))
+        if self.lifecycle_histories:
+            project = await replay_median(
+                Replayer(workflows=[ThuiszitterWorkflow], data_converter=converter, **project_runner),
+                self.lifecycle_histories["project"],
+                repeats,
+            )
+            bare = await replay_median(
+                Replayer(workflows=[BareWorkflow], **bare_runner), self.lifecycle_histories["bare"], repeats
+            )
+            events = len(self.lifecycle_histories["project"].events)
+            figure = Figure(f"replay, lifecycle case ({events} events)", "ms", project, bare, "< 20 ms")
+            figure.met = project is not None and project < 20
+            self.results.add(figure)
+        fixtures = Replayer(workflows=[ThuiszitterWorkflow], data_converter=pydantic_data_converter, **project_runner)
+        for path in sorted(HISTORIES.glob("*.json")):
+            history = WorkflowHistory.from_json(f"thuiszitter-{path.stem}", json.loads(path.read_text()))
+            median = await replay_median(fixtures, history, repeats)
+            figure = Figure(f"replay, fixture {path.stem} ({len(history.events)} events)", "ms", median)
+            if path.stem == "po_route_32":
+                figure.target, figure.met = "< 20 ms", median is not None and median < 20
+            self.results.add(figure)
+
+
+async def replay_median(replayer: Replayer, history: WorkflowHistory, repeats: int) -> float | None:
+    """Median milliseconds to replay ``history``; None (with a notice) when it does not replay on this code."""
+    warm = await replayer.replay_workflow(history, raise_on_replay_failure=False)  # imports, first sandbox
+    if warm.replay_failure is not None:
+        say(f"replay of {history.workflow_id} fails on this code: {warm.replay_failure}")
+        return None
+    times = []
+    for _ in range(repeats):
+        begun = time.perf_counter()
+        await replayer.replay_workflow(history)
+        times.append((time.perf_counter() - begun) * 1000)
+    return statistics.median(times)
+
+
+# ------------------------------------------------------------------------------------------------- the command
+
+
+def machine() -> str:
+    cpu = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+    return f"nproc {os.cpu_count()}, {cpu}, {int(memory) / 1024 / 1024:.1f} GiB RAM"
+
+
+async def run(args: argparse.Namespace, command: str) -> Results:
+    results = Results(command)
+    chosen = [name.strip() for name in args.scenarios.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(SCENARIOS))
+    if unknown:
+        raise SystemExit(f"unknown scenario(s): {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
+    results.notes.append(f"machine: {machine()}")
+    load = wait_until_quiet(most=args.max_wait)
+    results.notes.append(f"1-minute load average before: {load:.2f}")
+    with tempfile.TemporaryDirectory(prefix="thuiszitters-bench-") as folder:
+        work = Path(folder)
+        ports: set[int] = set()
+        while len(ports) < 3:
+            ports.add(free_port())
+        temporal_port, ui_port, codec_port = sorted(ports)
+        base_env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+        base_env.pop("THUISZITTERS_TASK_QUEUE", None)
+        config = StackConfig(
+            data_dir=work / "stack",
+            temporal_port=temporal_port,
+            ui_port=ui_port,
+            codec_server_port=codec_port,
+            codec_server=False,
+            demo=False,
+        )
+        stack = DevStack(config, base_env=base_env, say=say)
+        with stack:
+            bare_worker = Child(
+                "Bare worker",
+                [sys.executable, "-m", "bench.bare", "worker", "--task-queue", BARE_QUEUE],
+                stack.log_dir / "bare-worker.log",
+                env=stack.env,
+                cwd=REPO,
+                stop_timeout=15,
+            )
+            try:
+                await _wait_for_log(bare_worker, "bare worker polling")
+                settings = Settings.from_env(stack.env)
+                project = await Client.connect(
+                    stack.temporal_address, namespace="default", data_converter=build_data_converter(settings)
+                )
+                bare = await Client.connect(stack.temporal_address, namespace="default")
+                bench = Bench(stack, work, project, bare, bare_worker, results)
+                bench.profile_dir = args.profile
+                say(f"stack up: Temporal {stack.temporal_address}; logs in {stack.log_dir}")
+                if "intake" in chosen:
+                    async with bench.profiled("intake"):
+                        await bench.scenario_intake(args.cases)
+                if "lifecycle" in chosen:
+                    async with bench.profiled("lifecycle"):
+                        await bench.scenario_lifecycle(args.cases)
+                if "latency" in chosen:
+                    async with bench.profiled("latency"):
+                        await bench.scenario_latency(args.updates)
+                if "replay" in chosen:
+                    async with bench.profiled("replay"):
+                        await bench.scenario_replay(args.repeats)
+                if "scale" in chosen:
+                    async with bench.profiled("scale"):
+                        await bench.scenario_scale(args.open, args.updates)
+                if args.keep_logs:
+                    copy_logs(stack.log_dir, args.keep_logs)
+            finally:
+                bare_worker.stop()
+    results.notes.append(f"1-minute load average after: {load_average():.2f}")
+    return results
+
+
+def copy_logs(source: Path, target: Path) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    for log in source.glob("*.log"):
+        (target / log.name).write_bytes(log.read_bytes())
+
+
+async def _wait_for_log(child: Child, text: str, most: float = 60) -> None:
+    deadline = time.monotonic() + most
+    while time.monotonic() < deadline:
+        if not child.alive():
+            raise RuntimeError(f"{child.label} stopped:\n{child.tail()}")
+        if child.log_file.exists() and text in child.log_file.read_text(errors="replace"):
+            return
+        await asyncio.sleep(0.3)
+    raise RuntimeError(f"{child.label} did not start within {most:.0f} s:\n{child.tail()}")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=300, help="cases for intake and lifecycle (default 300)")
+    parser.add_argument("--open", type=int, default=10_000, help="open cases for the scale scenario (10,000)")
+    parser.add_argument("--updates", type=int, default=500, help="updates per latency measurement (500)")
+    parser.add_argument("--repeats", type=int, default=20, help="replays per history (20)")
+    parser.add_argument("--quick", action="store_true", help="small numbers: a check that everything runs")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated subset to run")
+    parser.add_argument(
+        "--max-wait", type=float, default=QUIET_WAIT_SECONDS, help="seconds to wait for a quiet machine (600)"
+    )
+    parser.add_argument("--profile", metavar="DIR", help="sample both workers with py-spy per scenario into DIR")
+    parser.add_argument("--keep-logs", metavar="DIR", help="copy the stack's logs here at the end")
+    args = parser.parse_args(argv)
+    if args.profile:
+        args.profile = Path(args.profile).absolute()
+        args.profile.mkdir(parents=True, exist_ok=True)
+    if args.keep_logs:
+        args.keep_logs = Path(args.keep_logs).absolute()
+    if args.quick:
+        args.cases, args.open, args.updates, args.repeats = min(args.cases, 40), min(args.open, 500), 100, 5
+    for signum in (signal.SIGINT, signal.SIGTERM):  # stop the stack cleanly, also when started in the background
+        signal.signal(signum, _interrupt)
+    command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
+    begun = time.monotonic()
+    results = asyncio.run(run(args, command.strip()))
+    print()
+    print(f"command: {results.command}")
+    for note in results.notes:
+        print(note)
+    print(f"took {(time.monotonic() - begun) / 60:.1f} minutes")
+    print()
+    print(results.table(), flush=True)
+    sys.stdout.flush()
+    os._exit(0)  # as starter.py: no teardown of the client runtimes' threads at interpreter exit
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,816 @@
+"""The fault suite's harness: a real stack, real worker processes, batches of live cases, and the check that after a
+fault every case ended as its events call for, with each effect in the register exactly once.
+
+- :class:`FaultStack`: the development stack of ``python3 dev.py up`` (PostgreSQL, the Temporal dev server on its
+  database file), started once for the suite in a temporary folder on free ports, without its own worker; the
+  tests start ``python worker.py`` processes themselves (:meth:`FaultStack.start_worker`) so they can kill them,
+  and can stop PostgreSQL (:meth:`FaultStack.postgres_outage`) or restart Temporal
+  (:meth:`FaultStack.restart_temporal`).
+- :class:`Batch`: a batch of cases, each driven by a fixed :class:`Script` of events sent as signals.
+- :func:`expected_state`: what a case must look like after the signals it received, from the pure rules
+  (:mod:`thuiszitters.rules`) fed the same events: the final status, and every effect (register line,
+  registration call, notification) by its key.
+- :meth:`Batch.verify`: compares each case's result and its rows in the case register with that, and counts the
+  effects that are there twice or missing. Each scenario's :class:`Outcome` is printed in a table at the end of
+  the run (see ``conftest.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import asyncpg
+from temporalio.api.enums.v1 import EventType, PendingActivityState
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.service import RPCError
+
+from starter import start_case
+from tests.outside import PartnerSystems
+from thuiszitters import rules
+from thuiszitters.calendar import amsterdam_date
+from thuiszitters.converter import build_data_converter
+from thuiszitters.devstack import NAMESPACE, Child, DevStack, port_free
+from thuiszitters.models import Aanmelding, Bericht, CaseStatus, Registratie, Systeem, Vastlegging, workflow_id_for
+from thuiszitters.policy import DEFAULT_BELEID
+from thuiszitters.rules import CaseState
+from thuiszitters.settings import Settings
+from workflows.thuiszitter import ThuiszitterWorkflow
+
+ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
+
+CONCURRENCY = 25
+"""Requests to Temporal in flight at once when starting cases and sending events."""
+FINISHED_REGISTRATION = {"verzonden", "niet_verzonden"}
+FINISHED_NOTIFICATION = {"verzonden"}
+
+
+# ----------------------------------------------------------------------------------------------------- scripts
+
+
+TODAY = "__vandaag__"
+"""Stands for today's date in a script's payload."""
+
+
+@dataclass(frozen=True)
+class Script:
+    """A case's fixed story: the pupil, and the events sent to it as signals, in order."""
+
+    name: str
+    sector: str
+    age: int
+    events: tuple[tuple[str, dict[str, Any]], ...]
+    regio: str = "Noord"
+    uit_buitenland: bool = False
+
+
+SCRIPTS: tuple[Script, ...] = (
+    Script(
+        "terug_op_school",
+        "PO",
+        9,
+        (
+            ("oudergesprek", {"deelnemers": ["school", "ouders", "scp"]}),
+            ("plan_van_aanpak", {"in_opp": True, "instemming_ouders": True}),
+            ("route", {"route": "3.1"}),
+            ("passende_plek", {"uitkomst": "terug_op_school"}),
+        ),
+    ),
+    Script(
+        "tlv_so",
+        "VO",
+        13,
+        (
+            ("oudergesprek", {"deelnemers": ["school", "ouders", "koersloket"], "door": "mentor"}),
+            ("plan_van_aanpak", {"in_opp": True, "instemming_ouders": True}),
+            ("route", {"route": "3.3", "variant": "tlv_so"}),
+            ("passende_plek", {"uitkomst": "ingeschreven_andere_school", "school_brin": "34CD"}),
+        ),
+        regio="Zuid",
+    ),
+    Script(
+        "zorgroute_vier_jaar",
+        "PO",
+        4,
+        (
+            ("oudergesprek", {"deelnemers": ["school", "ouders", "scp", "wijkteam"]}),
+            ("plan_van_aanpak", {"in_opp": True, "instemming_ouders": True}),
+            ("route", {"route": "3.4"}),
+            ("opschalen", {"niveau": "coordinator", "reden": "Geen zicht op een plek."}),
+            ("passende_plek", {"uitkomst": "terug_op_school"}),
+        ),
+    ),
+    Script(
+        "vrijstelling",
+        "VO",
+        15,
+        (
+            ("leerplicht_registratie", {"lba_geregistreerd_op": TODAY}),
+            ("oudergesprek", {"deelnemers": ["school", "ouders", "koersloket"]}),
+            ("vrijstelling", {"status": "aangevraagd"}),
+            ("vrijstelling", {"status": "verleend"}),
+            ("passende_plek", {"uitkomst": "vrijstelling"}),
+        ),
+        regio="Zuid",
+    ),
+    Script("ingetrokken", "PO", 7, (("intrekken", {"reden": "Ten onrechte gemeld."}),)),
+    Script(
+        "uit_buitenland",
+        "VO",
+        12,
+        (
+            ("leerplicht_registratie", {"lba_geregistreerd_op": TODAY}),
+            ("voortgang", {"toelichting": "Een school in Zuid heeft plaats."}),
+            ("passende_plek", {"uitkomst": "ingeschreven_andere_school", "school_brin": "56EF"}),
+        ),
+        regio="Zuid",
+        uit_buitenland=True,
+    ),
+)
+
+
+def script_events(script: Script, today: str) -> list[tuple[str, dict[str, Any]]]:
+    """The script's events as sent on ``today``."""
+    return [
+        (name, {key: (today if value == TODAY else value) for key, value in payload.items()})
+        for name, payload in script.events
+    ]
+
+
+def aanmelding_for(script: Script, ref: str, startdatum: Any) -> Aanmelding:
+    """A pupil of the script's age on ``startdatum`` (born on 15 January), with the policy the starter gives."""
+    year = startdatum.year - script.age - (1 if (startdatum.month, startdatum.day) < (1, 15) else 0)
+    fields: dict[str, Any] = {
+        "leerling_ref": ref,
+        "geboortedatum": f"{year}-01-15",
+        "sector": script.sector,
+        "regio": script.regio,
+        "startdatum": startdatum,
+        "beleid": DEFAULT_BELEID,
+    }
+    if script.uit_buitenland:
+        fields["uit_buitenland"] = True  # no school of registration: Leerplicht absoluut verzuim has the case
+    else:
+        fields["school_brin"] = "12AB"
+    return Aanmelding.model_validate(fields)
+
+
+# ---------------------------------------------------------------------------------------------------- outcome
+
+
+@dataclass
+class Outcome:
+    """One scenario's line in the fault table."""
+
+    scenario: str
+    driven: int
+    correct: int
+    duplicated: int
+    lost: int
+    seconds: float = 0.0
+    note: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    def assert_clean(self) -> None:
+        detail = "\n".join(self.problems[:15])
+        assert self.duplicated == 0, f"{self.scenario}: {self.duplicated} effecten dubbel\n{detail}"
+        assert self.lost == 0, f"{self.scenario}: {self.lost} effecten kwijt\n{detail}"
+        assert self.correct == self.driven, (
+            f"{self.scenario}: {self.driven - self.correct} van {self.driven} zaken niet goed afgerond\n{detail}"
+        )
+
+
+REPORT: list[Outcome] = []
+"""Every scenario's outcome in this session, printed by ``conftest.pytest_terminal_summary``."""
+
+
+def table(outcomes: Sequence[Outcome]) -> str:
+    header = ("scenario", "cases driven", "finished correctly", "effects duplicated", "effects lost", "seconds", "")
+    rows = [
+        (o.scenario, str(o.driven), str(o.correct), str(o.duplicated), str(o.lost), f"{o.seconds:.0f}", o.note)
+        for o in outcomes
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths[:-1]))
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------------ oracle
+
+
+class Unreadable:
+    """Stands, among a case's signals, for a payload the case cannot read: not JSON, or encrypted under a key it
+    does not have. The case refuses it with a reason that says so."""
+
+    def __repr__(self) -> str:
+        return "UNREADABLE"
+
+
+UNREADABLE = Unreadable()
+UNREADABLE_REASON = "<de inhoud is niet te lezen>"
+
+
+def expected_state(aanmelding: Aanmelding, case_id: str, signals: Iterable[tuple[str, Any]]) -> CaseState:
+    """The case after ``signals``, as the pure rules have it; its ``openstaand`` holds every effect it queued (the
+    rules never take effects off: only the workflow does, once they are carried out)."""
+    now = datetime.now(UTC)
+    workflow_id = workflow_id_for(aanmelding.leerling_ref)
+    state = rules.open_case(aanmelding, case_id=case_id, workflow_id=workflow_id, now=now)
+    for name, payload in signals:
+        if payload is UNREADABLE:
+            state = rules.refuse(state, name, UNREADABLE_REASON, now)
+        else:
+            state = rules.receive(state, name, payload, now)
+        state = rules.fire_due_terms(state, now)
+    return rules.fire_due_terms(state, now)
+
+
+def status_view(status: CaseStatus) -> dict[str, Any]:
+    """What a case's outcome is made of; times and dates of the run left out."""
+    return {
+        "fase": status.fase,
+        "afgesloten": status.afgesloten,
+        "uitkomst": status.uitkomst,
+        "regiehouder": status.regiehouder,
+        "escalatie": status.escalatie,
+        "route": (status.route, status.route_variant),
+        "wachtlijst": status.wachtlijst,
+        "vrijstelling": status.vrijstelling,
+        "leerplichtig": status.leerplichtig,
+        "tijdlijn": [regel.gebeurtenis for regel in status.tijdlijn],
+        "afgewezen": [
+            (a.gebeurtenis, UNREADABLE_REASON if ": de inhoud is niet te lezen" in a.reden else a.reden)
+            for a in status.afgewezen
+        ],
+    }
+
+
+def effect_label(effect: Registratie | Bericht | Vastlegging) -> tuple[str, str]:
+    """(table, what) of an effect: the register line of an event, a registration call, or a notification."""
+    if isinstance(effect, Vastlegging):
+        return "case_events", f"{effect.volgnummer}:{effect.gebeurtenis}"
+    if isinstance(effect, Registratie):
+        return "registrations", f"{effect.systeem.value}.{effect.actie}"
+    return "notifications", f"{effect.rol.value}.{effect.sjabloon}"
+
+
+# --------------------------------------------------------------------------------------------------- processes
+
+
+class WorkerProcess:
+    """One ``python worker.py`` process, its JSON log in a file of its own."""
+
+    def __init__(self, name: str, process: asyncio.subprocess.Process, log: Path) -> None:
+        self.name = name
+        self.process = process
+        self.log = log
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self.process.returncode
+
+    def logged(self, event: str) -> list[dict[str, Any]]:
+        found = []
+        for line in self.log.read_text(encoding="utf-8", errors="replace").splitlines():
+            with contextlib.suppress(ValueError):
+                entry = json.loads(line)
+                if isinstance(entry, dict) and entry.get("event") == event:
+                    found.append(entry)
+        return found
+
+    def logged_containing(self, text: str) -> list[str]:
+        """Log lines whose message contains ``text`` (for messages of the SDK, which carry their details inline)."""
+        return [line for line in self.log.read_text(encoding="utf-8", errors="replace").splitlines() if text in line]
+
+    def tail(self, lines: int = 30) -> str:
+        text = self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    async def ready(self, within: float = 60) -> None:
+        """Until the worker says it polls its task queue; fail with its log when it dies first."""
+        deadline = time.monotonic() + within
+        while not self.logged("worker gestart"):
+            if self.process.returncode is not None:
+                raise AssertionError(
+                    f"{self.name} stopte bij het opstarten ({self.process.returncode}):\n{self.tail()}"
+                )
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.name} was na {within:.0f} s niet gestart:\n{self.tail()}")
+            await asyncio.sleep(0.1)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+
+    async def wait(self, within: float) -> int:
+        return await asyncio.wait_for(self.process.wait(), timeout=within)
+
+    async def stop(self) -> None:
+        if self.process.returncode is not None:
+            return
+        self.terminate()
+        try:
+            await self.wait(40)
+        except TimeoutError:
+            self.kill()
+            await self.process.wait()
+
+
+class FaultStack:
+    """The running stack of the fault suite and the faults it can suffer."""
+
+    def __init__(self, stack: DevStack, client: Client) -> None:
+        self.stack = stack
+        self.client = client
+        self.workers: list[WorkerProcess] = []
+        self._temporal = next(child for child in stack.children if child.label == "Temporal")
+        self._restarted: list[Child] = []
+        self._numbers = iter(range(1, 10_000))
+
+    @classmethod
+    async def connect(cls, stack: DevStack) -> FaultStack:
+        client = await Client.connect(
+            stack.temporal_address,
+            namespace=NAMESPACE,
+            data_converter=build_data_converter(Settings.from_env(stack.env)),
+        )
+        return cls(stack, client)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What ``worker.py`` and ``starter.py`` get: the stack's settings, JSON logs."""
+        return self.stack.env | {"THUISZITTERS_LOG_FORMAT": "json"}
+
+    @property
+    def task_queue(self) -> str:
+        return self.stack.task_queue
+
+    @property
+    def database_url(self) -> str:
+        assert self.stack.database_url is not None
+        return self.stack.database_url
+
+    async def start_worker(self, *, env: dict[str, str] | None = None) -> WorkerProcess:
+        """``python worker.py`` with the stack's settings (and ``env``), waited for until it polls."""
+        name = f"worker-{next(self._numbers)}"
+        log = self.stack.log_dir / f"{name}.log"
+        with log.open("wb") as out:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "worker.py",
+                cwd=ROOT,
+                env=self.env | (env or {}),
+                stdout=out,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+            )
+        worker = WorkerProcess(name, process, log)
+        self.workers.append(worker)
+        await worker.ready()
+        return worker
+
+    async def stop_workers(self) -> None:
+        for worker in self.workers:
+            await worker.stop()
+        self.workers.clear()
+
+    # ------------------------------------------------------------------------------------------------ faults
+
+    async def postgres_outage(self, seconds: float, *, meanwhile: Awaitable[Any] | None = None) -> None:
+        """Stop PostgreSQL at once (as a crash does: no checkpoint, every connection cut), keep it down for
+        ``seconds`` (doing ``meanwhile``), then start it again on the same data folder and port."""
+        postgres = self.stack.postgres
+        assert postgres is not None, "de foutensuite draait op een eigen PostgreSQL"
+        await asyncio.to_thread(postgres.stop, "immediate")
+        assert not await asyncio.to_thread(postgres.is_running)
+        down_until = time.monotonic() + seconds
+        if meanwhile is not None:
+            await meanwhile
+        await asyncio.sleep(max(0.0, down_until - time.monotonic()))  # the outage itself
+        await asyncio.to_thread(postgres.start)
+
+    async def restart_temporal(self, *, down_seconds: float) -> None:
+        """Stop the Temporal dev server (SIGTERM to its process group), keep it down for ``down_seconds``, and start
+        it again with the same command: the same port and the same database file."""
+        old = self._temporal
+        args = [str(part) for part in cast(Sequence[str], old.process.args)]
+        assert "--db-filename" in args
+        await asyncio.to_thread(old.stop)
+        port = self.stack.config.temporal_port
+
+        async def port_is_free() -> bool:
+            return port_free(port)
+
+        await until(port_is_free, within=20, what=f"poort {port} vrij na het stoppen van Temporal")
+        await asyncio.sleep(down_seconds)  # the outage itself
+        new = Child(
+            "Temporal", args, old.log_file, env=self.stack.env, cwd=self.stack.root, stop_timeout=old.stop_timeout
+        )
+        self._temporal = new
+        self._restarted.append(new)
+        await until(self._temporal_answers, within=60, what="Temporal antwoordt na de herstart")
+
+    async def _temporal_answers(self) -> bool:
+        if not self._temporal.alive():
+            raise AssertionError(f"Temporal stopte na de herstart:\n{self._temporal.tail()}")
+        try:
+            await asyncio.wait_for(self.client.count_workflows(), timeout=5)
+        except (RPCError, TimeoutError):
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self.stop_workers()
+        for child in self._restarted:
+            await asyncio.to_thread(child.stop)
+
+    async def terminate_open_cases(self) -> None:
+        """End every case still running: after a failed test, so that it does not burden the next one."""
+        with contextlib.suppress(RPCError):
+            async for execution in self.client.list_workflows("ExecutionStatus = 'Running'"):
+                with contextlib.suppress(RPCError):
+                    await self.client.get_workflow_handle(execution.id, run_id=execution.run_id).terminate(
+                        "opgeruimd na de test"
+                    )
+
+
+async def until(probe: Callable[[], Awaitable[bool]], *, within: float, what: str, every: float = 0.2) -> None:
+    """Poll ``probe`` until it says yes; fail naming ``what`` when the time is up."""
+    deadline = time.monotonic() + within
+    while not await probe():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"niet bereikt binnen {within:.0f} s: {what}")
+        await asyncio.sleep(every)
+
+
+async def bounded(jobs: Iterable[Awaitable[T]], limit: int = CONCURRENCY) -> list[T]:
+    """Run ``jobs`` concurrently, at most ``limit`` at a time, in order of their results."""
+    semaphore = asyncio.Semaphore(limit)
+
+    async def one(job: Awaitable[T]) -> T:
+        async with semaphore:
+            return await job
+
+    return await asyncio.gather(*(one(job) for job in jobs))
+
+
+def free_port_set(count: int) -> list[int]:
+    ports: list[int] = []
+    while len(ports) < count:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
+def partner_env(partners: PartnerSystems) -> dict[str, str]:
+    """Worker settings that send every registration call to the stand-in partner systems."""
+    return {f"THUISZITTERS_{systeem.value.upper()}_URL": partners.url_of(systeem.value) for systeem in Systeem}
+
+
+def child_env() -> dict[str, str]:
+    """The test's environment without anything that would point the stack elsewhere: no DATABASE_URL (the suite
+    stops its own PostgreSQL), no project or Temporal settings of the surrounding shell."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if key != "DATABASE_URL" and not key.startswith(("THUISZITTERS_", "TEMPORAL_"))
+    }
+
+
+# ------------------------------------------------------------------------------------------------------- batch
+
+
+@dataclass
+class DrivenCase:
+    script: Script
+    aanmelding: Aanmelding
+    handle: WorkflowHandle[Any, CaseStatus] | None = None
+    run_id: str | None = None
+    signals: list[tuple[str, Any]] = field(default_factory=list)
+    """Every signal that reached the case's handlers, as they received it, in the order sent."""
+    final: CaseStatus | None = None
+
+    @property
+    def workflow_id(self) -> str:
+        return workflow_id_for(self.aanmelding.leerling_ref)
+
+    @property
+    def case_id(self) -> str:
+        assert self.run_id is not None
+        return f"{self.workflow_id}:{self.run_id}"
+
+
+class Batch:
+    """``size`` live cases of one scenario, the scripts taken in turn."""
+
+    def __init__(self, faults: FaultStack, scenario: str, size: int, scripts: Sequence[Script] = SCRIPTS) -> None:
+        self.faults = faults
+        self.scenario = scenario
+        self.started_at = time.monotonic()
+        today = amsterdam_date(datetime.now(UTC))
+        self.today = today.isoformat()
+        # A few days at home: no term of the procedure falls due while the suite runs.
+        startdatum = today - timedelta(days=3)
+        prefix = "F-" + "".join(c for c in scenario if c.isalnum())[:16] + "-" + uuid.uuid4().hex[:6]
+        in_turn = [scripts[i % len(scripts)] for i in range(size)]
+        self.cases = [
+            DrivenCase(script, aanmelding_for(script, f"{prefix}-{i:03d}", startdatum))
+            for i, script in enumerate(in_turn)
+        ]
+        # In the table from the start, so that a scenario that fails before its verification still shows.
+        self.outcome = Outcome(scenario, size, 0, 0, 0, note="FOUT: niet tot de controle gekomen")
+        REPORT.append(self.outcome)
+
+    @property
+    def client(self) -> Client:
+        return self.faults.client
+
+    def halves(self) -> tuple[list[DrivenCase], list[DrivenCase]]:
+        middle = len(self.cases) // 2
+        return self.cases[:middle], self.cases[middle:]
+
+    # -------------------------------------------------------------------------------------------- driving
+
+    async def start(self) -> None:
+        async def one(case: DrivenCase) -> None:
+            handle = await start_case(self.client, case.aanmelding, self.faults.task_queue)
+            case.handle, case.run_id = handle, handle.first_execution_run_id
+
+        await bounded(one(case) for case in self.cases)
+
+    async def adopt(self) -> None:
+        """Take on cases that were started elsewhere (by the intake script)."""
+
+        async def one(case: DrivenCase) -> None:
+            handle = self.client.get_workflow_handle_for(ThuiszitterWorkflow.run, case.workflow_id)
+            description = await handle.describe()
+            case.handle = cast(WorkflowHandle[Any, CaseStatus], handle)
+            case.run_id = description.run_id
+
+        await bounded(one(case) for case in self.cases)
+
+    async def signal(self, case: DrivenCase, name: str, payload: Any) -> None:
+        assert case.handle is not None
+        await case.handle.signal(name, payload)
+        case.signals.append((name, payload))
+
+    async def play(self, cases: Sequence[DrivenCase] | None = None) -> None:
+        """Send each case its script, event after event; the cases side by side."""
+
+        async def one(case: DrivenCase) -> None:
+            for name, payload in script_events(case.script, self.today):
+                await self.signal(case, name, payload)
+
+        await bounded(one(case) for case in (self.cases if cases is None else cases))
+
+    async def finish(self, within: float) -> None:
+        """Wait for every case's result; a Temporal that is away for a moment is asked again."""
+
+        async def one(case: DrivenCase) -> None:
+            assert case.handle is not None
+            while True:
+                try:
+                    case.final = await case.handle.result()
+                    return
+                except RPCError:
+                    await asyncio.sleep(0.5)
+
+        try:
+            await asyncio.wait_for(asyncio.gather(*(one(case) for case in self.cases)), timeout=within)
+        except TimeoutError:
+            open_cases = [case.workflow_id for case in self.cases if case.final is None]
+            with contextlib.suppress(Exception):  # the table shows what became of the batch all the same
+                await self.verify(note=f"FOUT: {len(open_cases)} zaken niet afgerond binnen {within:.0f} s")
+            raise AssertionError(
+                f"{self.scenario}: {len(open_cases)} zaken niet afgerond binnen {within:.0f} s, o.a. {open_cases[:5]}"
+            ) from None
+
+    # ----------------------------------------------------------------------------------------- progress
+
+    async def recorded_rows(self) -> int:
+        """Rows the batch has in the register so far (0 while PostgreSQL is away)."""
+        ids = [case.case_id for case in self.cases if case.run_id is not None]
+        try:
+            connection = await asyncpg.connect(self.faults.database_url, timeout=5)
+        except (OSError, asyncpg.PostgresError):
+            return 0
+        try:
+            value = await connection.fetchval(
+                """
+                SELECT (SELECT count(*) FROM case_events WHERE case_id = ANY($1))
+                     + (SELECT count(*) FROM registrations WHERE case_id = ANY($1))
+                     + (SELECT count(*) FROM notifications WHERE case_id = ANY($1))
+                """,
+                ids,
+            )
+            return int(value)
+        finally:
+            await connection.close()
+
+    def opening_rows(self, cases: Iterable[DrivenCase] | None = None) -> int:
+        """Rows the cases write in the register by themselves, before any event: the melding's effects."""
+        return sum(
+            len(expected_state(case.aanmelding, "x:y", []).openstaand)
+            for case in (self.cases if cases is None else cases)
+        )
+
+    def strike_point(self, playing: Sequence[DrivenCase], share: float = 1 / 3) -> int:
+        """Rows in the register when every case's melding is in and ``share`` of the events of ``playing`` is carried
+        out: the moment to strike, with effects in flight."""
+        return self.opening_rows() + int(share * (self.expected_rows(playing) - self.opening_rows(playing)))
+
+    def expected_rows(self, cases: Iterable[DrivenCase] | None = None) -> int:
+        total = 0
+        for case in self.cases if cases is None else cases:
+            signals = script_events(case.script, self.today)
+            total += len(expected_state(case.aanmelding, "x:y", signals).openstaand)
+        return total
+
+    async def wait_for_rows(self, rows: int, within: float = 60) -> int:
+        """Until the batch has at least ``rows`` rows in the register: the moment to strike, with effects in flight."""
+        seen = 0
+
+        async def enough() -> bool:
+            nonlocal seen
+            seen = await self.recorded_rows()
+            return seen >= rows
+
+        await until(enough, within=within, what=f"{rows} regels in het register", every=0.5)
+        return seen
+
+    async def activities_held_by(self, worker: WorkerProcess) -> int:
+        """Activities Temporal holds as started by ``worker`` (the SDK's identity is ``pid@host``): after a kill,
+        those the dead worker was running; after a graceful stop, those it left unfinished."""
+
+        async def one(case: DrivenCase) -> int:
+            assert case.handle is not None
+            description = await case.handle.describe()
+            return sum(
+                1
+                for activity in description.raw_description.pending_activities
+                if activity.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+                and activity.last_worker_identity.startswith(f"{worker.pid}@")
+            )
+
+        return sum(await bounded(one(case) for case in self.cases))
+
+    async def registration_rows(self) -> list[asyncpg.Record]:
+        """The batch's registration calls as the register has them."""
+        connection = await asyncpg.connect(self.faults.database_url)
+        try:
+            return await connection.fetch(
+                "SELECT sleutel, status, kenmerk, pogingen FROM registrations WHERE case_id = ANY($1)",
+                [case.case_id for case in self.cases],
+            )
+        finally:
+            await connection.close()
+
+    async def history_count(self, wanted: Callable[[HistoryEvent], bool]) -> int:
+        """Events of the cases' histories that ``wanted`` picks."""
+
+        async def one(case: DrivenCase) -> int:
+            assert case.handle is not None
+            return sum([1 async for event in case.handle.fetch_history_events() if wanted(event)])
+
+        return sum(await bounded(one(case) for case in self.cases))
+
+    async def retried_activities(self) -> int:
+        """Activities that completed only on a later attempt (the history records the attempt that completed)."""
+        return await self.history_count(
+            lambda event: (
+                event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+                and event.activity_task_started_event_attributes.attempt > 1
+            )
+        )
+
+    async def failed_workflow_tasks(self) -> int:
+        return await self.history_count(lambda event: event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)
+
+    # -------------------------------------------------------------------------------------------- verify
+
+    async def verify(self, note: str = "") -> Outcome:
+        """Each case against the rules: its final status, and its rows in the register by key and by kind."""
+        ids = [case.case_id for case in self.cases]
+        connection = await asyncpg.connect(self.faults.database_url)
+        try:
+            rows: dict[str, dict[str, dict[str, tuple[str, str | None]]]] = {
+                case_id: {"case_events": {}, "registrations": {}, "notifications": {}} for case_id in ids
+            }
+            for row in await connection.fetch(
+                "SELECT case_id, volgnummer, gebeurtenis FROM case_events WHERE case_id = ANY($1)", ids
+            ):
+                key = f"{row['case_id']}:{row['volgnummer']}:vastlegging"
+                rows[row["case_id"]]["case_events"][key] = (f"{row['volgnummer']}:{row['gebeurtenis']}", None)
+            for row in await connection.fetch(
+                "SELECT case_id, sleutel, systeem, actie, status FROM registrations WHERE case_id = ANY($1)", ids
+            ):
+                label = f"{row['systeem']}.{row['actie']}"
+                rows[row["case_id"]]["registrations"][row["sleutel"]] = (label, row["status"])
+            for row in await connection.fetch(
+                "SELECT case_id, sleutel, rol, sjabloon, status FROM notifications WHERE case_id = ANY($1)", ids
+            ):
+                label = f"{row['rol']}.{row['sjabloon']}"
+                rows[row["case_id"]]["notifications"][row["sleutel"]] = (label, row["status"])
+            register_cases = {
+                row["case_id"]: row
+                for row in await connection.fetch(
+                    "SELECT case_id, afgesloten, uitkomst, laatste_volgnummer FROM cases WHERE case_id = ANY($1)", ids
+                )
+            }
+        finally:
+            await connection.close()
+
+        descriptions = await bounded(case.handle.describe() for case in self.cases if case.handle is not None)
+        statuses = {d.id: (d.status, d.run_id) for d in descriptions}
+
+        outcome = self.outcome
+        outcome.correct = outcome.duplicated = outcome.lost = 0
+        outcome.note, outcome.problems = note, []
+        for case in self.cases:
+            problems = self._compare(case, rows[case.case_id], register_cases.get(case.case_id), statuses, outcome)
+            if problems:
+                outcome.problems += [f"{case.workflow_id} ({case.script.name}): {p}" for p in problems]
+            else:
+                outcome.correct += 1
+        outcome.seconds = time.monotonic() - self.started_at
+        return outcome
+
+    def _compare(
+        self,
+        case: DrivenCase,
+        found: dict[str, dict[str, tuple[str, str | None]]],
+        register_case: asyncpg.Record | None,
+        statuses: dict[str, tuple[WorkflowExecutionStatus | None, str]],
+        outcome: Outcome,
+    ) -> list[str]:
+        problems: list[str] = []
+        state = expected_state(case.aanmelding, case.case_id, case.signals)
+        expected: dict[str, dict[str, str]] = {"case_events": {}, "registrations": {}, "notifications": {}}
+        for effect in state.openstaand:
+            table_name, label = effect_label(effect)
+            expected[table_name][effect.sleutel] = label
+
+        # Effects by kind: more than expected is a duplicate, fewer (or not finished) is lost.
+        for table_name, wanted in expected.items():
+            have = Counter(label for label, _ in found[table_name].values())
+            want = Counter(wanted.values())
+            extra, missing = have - want, want - have
+            unfinished = [
+                label
+                for label, status in found[table_name].values()
+                if status is not None
+                and status not in (FINISHED_REGISTRATION if table_name == "registrations" else FINISHED_NOTIFICATION)
+            ]
+            outcome.duplicated += sum(extra.values())
+            outcome.lost += sum(missing.values()) + len(unfinished)
+            if extra:
+                problems.append(f"{table_name} dubbel: {dict(extra)}")
+            if missing:
+                problems.append(f"{table_name} ontbreekt: {dict(missing)}")
+            if unfinished:
+                problems.append(f"{table_name} niet afgerond: {unfinished}")
+            if set(found[table_name]) != set(wanted) and not (extra or missing):
+                problems.append(f"{table_name}: andere sleutels dan verwacht")
+
+        if case.final is None:
+            problems.append("geen resultaat")
+        elif (view := status_view(case.final)) != (want_view := status_view(rules.status(state, datetime.now(UTC)))):
+            diff = {key: (view[key], want_view[key]) for key in view if view[key] != want_view[key]}
+            problems.append(f"eindstatus wijkt af (gevonden, verwacht): {diff}")
+        status, run_id = statuses.get(case.workflow_id, (None, ""))
+        if status is not WorkflowExecutionStatus.COMPLETED or run_id != case.run_id:
+            problems.append(f"workflow {status} (run {run_id}), verwacht afgerond in de eerste run")
+        if register_case is None:
+            problems.append("geen zaak in het register")
+        elif (
+            register_case["afgesloten"] is not True
+            or register_case["uitkomst"] != (state.uitkomst.value if state.uitkomst else None)
+            or register_case["laatste_volgnummer"] != state.volgnummer
+        ):
+            problems.append(f"zaak in het register: {dict(register_case)}, verwacht volgnummer {state.volgnummer}")
+        return problems
