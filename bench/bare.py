@@ -1,10 +1,10 @@
 """The bare baseline: a workflow with the case workflow's shape and none of its work.
 
 ``BareWorkflow`` receives the same signals and updates (by name) as ``ThuiszitterWorkflow``, runs the same number
-of activities for each (no-op bodies), waits between events on one timer the same way, and completes on the same
-closing events; no rules, no PostgreSQL, no encryption, no search attributes, plain JSON payloads. How many
-activities follow each event is handed in as a :class:`BarePlan`, which ``bench.run`` derives from the project's
-own rules, so the two always do the same number of round trips.
+of activities for each (no-op bodies, side by side like the case's effects), waits between events on one timer the
+same way, and completes on the same closing events; no rules, no PostgreSQL, no encryption, no search attributes,
+plain JSON payloads. How many activities follow each event is handed in as a :class:`BarePlan`, which ``bench.run``
+derives from the project's own rules, so the two always do the same number of round trips.
 
     python -m bench.bare worker --task-queue bench-bare
     python -m bench.bare start bare.csv --task-queue bench-bare --plan plan.json [--concurrency 16]
@@ -69,15 +69,20 @@ class BareWorkflow:
     async def run(self, plan: BarePlan) -> dict[str, int]:
         done = 0
         while True:
-            while self._queued:
-                done += 1
-                await workflow.execute_activity(
-                    NOOP_ACTIVITY,
-                    f"{workflow.info().workflow_id}:{done}",
-                    start_to_close_timeout=ACTIVITY_TIMEOUT,
-                    retry_policy=ACTIVITY_RETRY,
+            while self._queued:  # side by side, as the case runs the effects one event queues
+                batch, self._queued = self._queued, 0
+                await asyncio.gather(
+                    *(
+                        workflow.execute_activity(
+                            NOOP_ACTIVITY,
+                            f"{workflow.info().workflow_id}:{done + number}",
+                            start_to_close_timeout=ACTIVITY_TIMEOUT,
+                            retry_policy=ACTIVITY_RETRY,
+                        )
+                        for number in range(1, batch + 1)
+                    )
                 )
-                self._queued -= 1
+                done += batch
             if self._closed:
                 return {"events": self._events, "activities": done}
             if self._changed:

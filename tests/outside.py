@@ -195,6 +195,7 @@ class Mail:
 class _Hold:
     seconds: float
     accept_first: bool
+    subject_contains: str | None = None
 
 
 @dataclass
@@ -207,13 +208,18 @@ class MailServer:
     """Accepted messages, once per Message-ID (the first accepted one)."""
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     _holds: deque[_Hold] = field(default_factory=deque)
+    held: list[Mail] = field(default_factory=list)
+    """The messages whose answer was held, in the order they arrived."""
     _server: asyncio.Server | None = None
 
-    def hold_next(self, seconds: float, *, times: int = 1, accept_first: bool = False) -> None:
-        """Hold the answer to DATA of the next ``times`` messages for ``seconds``. ``accept_first``: the server has
-        already taken the message when the client is kept waiting (the client cannot know); otherwise it takes it
-        only when it answers, and a connection lost while waiting leaves the message not accepted."""
-        self._holds.extend(_Hold(seconds, accept_first) for _ in range(times))
+    def hold_next(
+        self, seconds: float, *, times: int = 1, accept_first: bool = False, subject_contains: str | None = None
+    ) -> None:
+        """Hold the answer to DATA of the next ``times`` messages (with ``subject_contains`` in their subject, when
+        given) for ``seconds``. ``accept_first``: the server has already taken the message when the client is kept
+        waiting (the client cannot know); otherwise it takes it only when it answers, and a connection lost while
+        waiting leaves the message not accepted."""
+        self._holds.extend(_Hold(seconds, accept_first, subject_contains) for _ in range(times))
 
     async def wait_for_data(self, count: int = 1) -> None:
         """Until ``count`` messages in all have reached DATA (accepted or not)."""
@@ -245,8 +251,10 @@ class MailServer:
         mail = Mail(rcpt_tos=list(envelope.rcpt_tos), message=message)
         self.raw.append(mail)
         self._arrived.set()
-        hold = self._holds.popleft() if self._holds else None
+        hold = next((h for h in self._holds if h.subject_contains is None or h.subject_contains in mail.subject), None)
         if hold is not None:
+            self._holds.remove(hold)
+            self.held.append(mail)
             if hold.accept_first:
                 self._accept(mail)
             await asyncio.sleep(hold.seconds)  # cancelled by aiosmtpd when the client's connection is lost

@@ -7,13 +7,14 @@ import socket
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 
 import worker
 from tests.cases import eventually, pupil
 from tests.fixtures.postgres import fresh_database
 from thuiszitters.calendar import amsterdam_date
 from thuiszitters.models import CaseStatus
-from thuiszitters.settings import Settings
+from thuiszitters.settings import Settings, SettingsError
 
 
 def free_port() -> int:
@@ -72,3 +73,27 @@ async def test_worker_serves_metrics_and_stops_gracefully(dev_env, register, tes
         stop.set()
         await asyncio.wait_for(running, timeout=60)
     assert running.done() and running.exception() is None
+
+
+def test_tuning_from_the_environment_and_its_refusals() -> None:
+    from temporalio.worker import UnsandboxedWorkflowRunner
+    from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+
+    from workflows.thuiszitter import ThuiszitterWorkflow
+
+    default = worker.WorkerTuning.from_env({})
+    options = default.worker_options([ThuiszitterWorkflow])
+    assert default.sandbox and isinstance(options["workflow_runner"], SandboxedWorkflowRunner)
+    assert options["max_cached_workflows"] == worker.DEFAULT_MAX_CACHED_WORKFLOWS
+
+    tuned = worker.WorkerTuning.from_env({"THUISZITTERS_SANDBOX": "nee", "THUISZITTERS_MAX_CACHED_WORKFLOWS": "250"})
+    options = tuned.worker_options([ThuiszitterWorkflow])
+    assert isinstance(options["workflow_runner"], UnsandboxedWorkflowRunner)
+    assert options["max_cached_workflows"] == 250
+
+    for variable, value, message in [
+        ("THUISZITTERS_SANDBOX", "misschien", "THUISZITTERS_SANDBOX: moet 'ja' of 'nee' zijn"),
+        ("THUISZITTERS_MAX_CACHED_WORKFLOWS", "0", "geheel getal van 1 of meer"),
+    ]:
+        with pytest.raises(SettingsError, match=message):
+            worker.WorkerTuning.from_env({variable: value})

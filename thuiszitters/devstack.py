@@ -427,6 +427,10 @@ class DevStack:
             "start-dev",
             "--db-filename",
             str(state / "temporal.db"),
+            # Write-ahead log: readers no longer wait for a write to finish (docs/performance.md); every commit is
+            # still synced to disk.
+            "--sqlite-pragma",
+            "journal_mode=wal",
             "--ip",
             HOST,
             "--port",

@@ -71,8 +71,11 @@ def idle(history: WorkflowHistory) -> bool:
 
 
 def key_ids(event: HistoryEvent) -> set[str]:
-    """The encryption key ids of every payload in one history event (search attributes are not payloads of ours)."""
+    """The encryption key ids of every payload in one history event. Search attributes and the markers of
+    ``workflow.patched`` (the patch id, written by Temporal's core) are not payloads of ours."""
     found: set[str] = set()
+    if event.marker_recorded_event_attributes.marker_name == "core_patch":
+        return found
 
     def walk(node: Any, key: str = "") -> None:
         if key == "searchAttributes":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, ClassVar
 
 import pytest
@@ -102,4 +103,36 @@ async def test_update_out_of_phase_is_refused_naming_the_missing_step(dev_env, r
         assert "deelnemers" in bad.value.cause.message
         s = await handle.query("status", result_type=CaseStatus)
         assert s.fase == 1 and s.afgewezen == []  # a refused update changes nothing, not even afgewezen
+        await handle.terminate("test klaar")
+
+
+async def test_the_effects_of_one_event_are_scheduled_together(dev_env, register, test_settings):
+    """The melding's register line, registrations and messages leave in one workflow task and all complete; a
+    case that ran them one by one would need a workflow task per effect."""
+    async with case_worker(dev_env, register, test_settings) as worker:
+        today = amsterdam_date(await dev_env.get_current_time())
+        handle = await start(worker.client, pupil(today, fase=0), worker.task_queue)
+        await update(handle, "melding", {"gemeld_bij_leerplicht": True, "door": "school"})
+        for _ in range(200):
+            history = await handle.fetch_history()
+            accepted = next(
+                e.event_id for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")
+            )
+            scheduled = [
+                e.activity_task_scheduled_event_attributes
+                for e in history.events
+                if e.event_id > accepted and e.HasField("activity_task_scheduled_event_attributes")
+            ]
+            completed = [
+                e
+                for e in history.events
+                if e.event_id > accepted and e.HasField("activity_task_completed_event_attributes")
+            ]
+            if scheduled and len(completed) == len(scheduled):
+                break
+            await asyncio.sleep(0.05)
+        assert {a.activity_type.name for a in scheduled} >= {"vastleggen", "berichten"}
+        assert len(scheduled) >= 3
+        assert len({a.workflow_task_completed_event_id for a in scheduled}) == 1
+        assert len(completed) == len(scheduled)
         await handle.terminate("test klaar")

@@ -7,6 +7,7 @@ behind ``workflow.patched`` (see docs/versioning.md); the last test shows both s
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,10 @@ from thuiszitters.models import Rol
 from thuiszitters.settings import Settings
 from workflows.thuiszitter import ThuiszitterWorkflow
 
-HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
+HISTORY_DIR = Path(__file__).parent.parent / "histories"
+HISTORIES = sorted(HISTORY_DIR.rglob("*.json"))
+"""Today's recordings, and below them, per patch, the recordings of cases that started before it."""
+CURRENT = sorted(HISTORY_DIR.glob("*.json"))
 CONVERTER = build_data_converter(Settings(encryptie="uit"))
 
 
@@ -35,7 +39,7 @@ def replayer() -> Replayer:
 
 
 def test_every_kind_of_case_is_recorded() -> None:
-    names = {path.stem for path in HISTORIES}
+    names = {path.stem for path in CURRENT}
     assert {
         "po_route_32",
         "vo_taskforce",
@@ -48,14 +52,33 @@ def test_every_kind_of_case_is_recorded() -> None:
     } <= names
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+@pytest.mark.parametrize("path", HISTORIES, ids=[str(p.relative_to(HISTORY_DIR).with_suffix("")) for p in HISTORIES])
 async def test_recorded_history_replays(path: Path) -> None:
     result = await replayer().replay_workflow(load(path), raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
 
 
+def most_activities_in_one_task(history: WorkflowHistory) -> int:
+    """The most activities one workflow task scheduled in this history."""
+    per_task = Counter(
+        e.activity_task_scheduled_event_attributes.workflow_task_completed_event_id
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    )
+    return max(per_task.values(), default=0)
+
+
+def test_both_paths_of_the_effects_patch_are_recorded() -> None:
+    """Today's recordings run an event's effects side by side; the older ones, kept for cases started before the
+    ``effecten-tegelijk`` patch, one by one. Both must keep replaying."""
+    sequential = sorted((HISTORY_DIR / "sequential_effects").glob("*.json"))
+    assert {p.stem for p in sequential} >= {"po_route_32", "vo_taskforce", "continued_as_new_first_run"}
+    assert all(most_activities_in_one_task(load(p)) == 1 for p in sequential)
+    assert all(most_activities_in_one_task(load(p)) >= 3 for p in CURRENT if p.stem != "continued_as_new_last_run")
+
+
 async def test_a_continued_history_ends_in_continue_as_new() -> None:
-    history = load(Path(__file__).parent.parent / "histories" / "continued_as_new_first_run.json")
+    history = load(HISTORY_DIR / "continued_as_new_first_run.json")
     last = history.events[-1]
     assert last.HasField("workflow_execution_continued_as_new_event_attributes")
 
@@ -74,7 +97,7 @@ def _melding_with_extra_message(original: Any, guarded: bool) -> Any:
 @pytest.mark.parametrize("guarded", [False, True], ids=["without-patch", "with-patch"])
 async def test_changing_a_rule_needs_a_patch(monkeypatch: pytest.MonkeyPatch, guarded: bool) -> None:
     monkeypatch.setattr(rules, "_melding_effects", _melding_with_extra_message(rules._melding_effects, guarded))
-    history = load(Path(__file__).parent.parent / "histories" / "po_route_32.json")
+    history = load(HISTORY_DIR / "po_route_32.json")
     result = await replayer().replay_workflow(history, raise_on_replay_failure=False)
     if guarded:
         assert result.replay_failure is None
