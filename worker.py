@@ -51,7 +51,7 @@ class WorkerTuning:
     defaults. None: the SDK's default."""
 
     max_cached_workflows: int | None = DEFAULT_MAX_CACHED_WORKFLOWS
-    """Cases kept in memory between their tasks (about 130 KiB each); a case not in the cache is replayed from
+    """Cases kept in memory between their tasks (about 110 KiB each); a case not in the cache is replayed from
     its history when its next event or timer comes."""
     max_concurrent_workflow_tasks: int | None = None
     max_concurrent_activities: int | None = None

@@ -118,21 +118,19 @@ async def test_the_effects_of_one_event_are_scheduled_together(dev_env, register
             accepted = next(
                 e.event_id for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")
             )
-            scheduled = [
-                e.activity_task_scheduled_event_attributes
+            scheduled = {
+                e.event_id: e.activity_task_scheduled_event_attributes
                 for e in history.events
                 if e.event_id > accepted and e.HasField("activity_task_scheduled_event_attributes")
-            ]
+            }
             completed = [
-                e
-                for e in history.events
-                if e.event_id > accepted and e.HasField("activity_task_completed_event_attributes")
+                e for e in history.events if e.activity_task_completed_event_attributes.scheduled_event_id in scheduled
             ]
             if scheduled and len(completed) == len(scheduled):
                 break
             await asyncio.sleep(0.05)
-        assert {a.activity_type.name for a in scheduled} >= {"vastleggen", "berichten"}
+        assert {a.activity_type.name for a in scheduled.values()} >= {"vastleggen", "berichten"}
         assert len(scheduled) >= 3
-        assert len({a.workflow_task_completed_event_id for a in scheduled}) == 1
+        assert len({a.workflow_task_completed_event_id for a in scheduled.values()}) == 1
         assert len(completed) == len(scheduled)
         await handle.terminate("test klaar")
