@@ -47,7 +47,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,7 @@ import asyncpg
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+from temporalio.worker import Replayer
 
 import starter
 from bench.bare import BARE_WORKFLOW_TYPE, BarePlan, BareWorkflow, bare_workflow_id
@@ -672,42 +672,31 @@ class Bench:
     # ---------------------------------------------------------------------------------------------- replay
 
     async def scenario_replay(self, repeats: int) -> None:
-        # The workers' own sandbox setting, so a replay here costs what a cache miss costs the worker.
+        # The workers' own sandbox setting, so a replay here costs what a cache miss costs the worker; the lifecycle
+        # case also with the other setting.
         tuning = WorkerTuning.from_env(self.stack.env)
-        project_options = tuning.worker_options([ThuiszitterWorkflow])
-        project_runner = {key: project_options[key] for key in ("workflow_runner",) if key in project_options}
-        bare_options = tuning.worker_options([BareWorkflow])
-        bare_runner = {key: bare_options[key] for key in ("workflow_runner",) if key in bare_options}
         converter = build_data_converter(Settings.from_env(self.stack.env))
         if self.lifecycle_histories:
-            project = await replay_median(
-                Replayer(workflows=[ThuiszitterWorkflow], data_converter=converter, **project_runner),
-                self.lifecycle_histories["project"],
-                repeats,
-            )
-            bare = await replay_median(
-                Replayer(workflows=[BareWorkflow], **bare_runner), self.lifecycle_histories["bare"], repeats
-            )
             events = len(self.lifecycle_histories["project"].events)
-            figure = Figure(f"replay, lifecycle case ({events} events)", "ms", project, bare, "< 20 ms")
-            figure.met = project is not None and project < 20
-            self.results.add(figure)
-            project = await replay_median(
-                Replayer(
-                    workflows=[ThuiszitterWorkflow],
-                    data_converter=converter,
-                    workflow_runner=UnsandboxedWorkflowRunner(),
-                ),
-                self.lifecycle_histories["project"],
-                repeats,
-            )
-            bare = await replay_median(
-                Replayer(workflows=[BareWorkflow], workflow_runner=UnsandboxedWorkflowRunner()),
-                self.lifecycle_histories["bare"],
-                repeats,
-            )
-            self.results.add(Figure("replay, lifecycle case, THUISZITTERS_SANDBOX=nee", "ms", project, bare))
-        fixtures = Replayer(workflows=[ThuiszitterWorkflow], data_converter=pydantic_data_converter, **project_runner)
+            for variant in (tuning, replace(tuning, sandbox=not tuning.sandbox)):
+                project = await replay_median(
+                    Replayer(workflows=[ThuiszitterWorkflow], data_converter=converter, **runner(variant)),
+                    self.lifecycle_histories["project"],
+                    repeats,
+                )
+                bare = await replay_median(
+                    Replayer(workflows=[BareWorkflow], **runner(variant, BareWorkflow)),
+                    self.lifecycle_histories["bare"],
+                    repeats,
+                )
+                if variant is tuning:
+                    figure = Figure(f"replay, lifecycle case ({events} events)", "ms", project, bare, "< 20 ms")
+                    figure.met = project is not None and project < 20
+                else:
+                    setting = "ja" if variant.sandbox else "nee"
+                    figure = Figure(f"replay, lifecycle case, THUISZITTERS_SANDBOX={setting}", "ms", project, bare)
+                self.results.add(figure)
+        fixtures = Replayer(workflows=[ThuiszitterWorkflow], data_converter=pydantic_data_converter, **runner(tuning))
         for path in sorted(HISTORIES.glob("*.json")):
             history = WorkflowHistory.from_json(f"thuiszitter-{path.stem}", json.loads(path.read_text()))
             median = await replay_median(fixtures, history, repeats)
@@ -715,6 +704,12 @@ class Bench:
             if path.stem == "po_route_32":
                 figure.target, figure.met = "< 20 ms", median is not None and median < 20
             self.results.add(figure)
+
+
+def runner(tuning: WorkerTuning, workflow: type = ThuiszitterWorkflow) -> dict[str, Any]:
+    """The workflow runner a worker with this tuning uses, as ``Replayer`` keyword arguments."""
+    options = tuning.worker_options([workflow])
+    return {key: options[key] for key in ("workflow_runner",) if key in options}
 
 
 async def replay_median(replayer: Replayer, history: WorkflowHistory, repeats: int) -> float | None:
