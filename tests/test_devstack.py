@@ -35,7 +35,6 @@ from thuiszitters.devstack import (
     DevStack,
     StackConfig,
     StackError,
-    free_port,
     http_ok,
     port_free,
     shift_to_recent,
@@ -49,26 +48,8 @@ START_SECONDS = 180
 T = TypeVar("T")
 
 
-def distinct_free_ports(count: int) -> list[int]:
-    ports: list[int] = []
-    while len(ports) < count:
-        port = free_port()
-        if port not in ports:
-            ports.append(port)
-    return ports
-
-
 def config_for(data_dir: Path, *, worker: bool = False, demo: bool = False) -> StackConfig:
-    temporal, ui, codec, postgres = distinct_free_ports(4)
-    return StackConfig(
-        data_dir=data_dir,
-        temporal_port=temporal,
-        ui_port=ui,
-        codec_server_port=codec,
-        postgres_port=postgres,
-        worker=worker,
-        demo=demo,
-    )
+    return StackConfig.on_free_ports(data_dir, worker=worker, demo=demo)
 
 
 def own_env() -> dict[str, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -25,19 +24,6 @@ class Leerling(BaseModel):
     leerling_ref: str
     geboortedatum: date
     reden: str
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    for handler in root.handlers[:]:
-        root.removeHandler(handler)
-    for handler in handlers:
-        root.addHandler(handler)
-    root.setLevel(level)
-    structlog.reset_defaults()
 
 
 def configure(log_format: str, level: str = "info") -> io.StringIO:

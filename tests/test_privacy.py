@@ -18,7 +18,6 @@ import asyncio
 import base64
 import io
 import json
-import logging
 import random
 import re
 import string
@@ -30,7 +29,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-import structlog
 from aiohttp import web
 from google.protobuf import json_format
 from temporalio.api.sdk.v1 import WorkflowMetadata
@@ -45,6 +43,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.cases import eventually, pupil, start
+from tests.fixtures.logs import restored_logging
 from tests.fixtures.postgres import fresh_database
 from tests.fixtures.temporal import case_worker
 from thuiszitters.binaries import temporal_cli
@@ -169,19 +168,10 @@ async def temporal_show(env: WorkflowEnvironment, workflow_id: str, *codec_flags
 @contextmanager
 def captured_logs(settings: Settings) -> Iterator[io.StringIO]:
     """The process's log output (JSON lines, as in production) while the block runs."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    stream = io.StringIO()
-    configure_logging(settings.model_copy(update={"log_format": "json", "log_level": "info"}), stream=stream)
-    try:
+    with restored_logging():
+        stream = io.StringIO()
+        configure_logging(settings.model_copy(update={"log_format": "json", "log_level": "info"}), stream=stream)
         yield stream
-    finally:
-        for handler in root.handlers[:]:
-            root.removeHandler(handler)
-        for handler in handlers:
-            root.addHandler(handler)
-        root.setLevel(level)
-        structlog.reset_defaults()
 
 
 async def update(handle: WorkflowHandle[Any, Any], name: str, payload: dict[str, Any]) -> CaseStatus:

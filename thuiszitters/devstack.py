@@ -95,6 +95,28 @@ class StackConfig:
     root: Path = REPO_ROOT
     """The project folder: where ``worker.py``, ``starter.py`` and ``examples/`` are."""
 
+    @classmethod
+    def on_free_ports(
+        cls, data_dir: Path, *, codec_server: bool = True, worker: bool = True, demo: bool = True
+    ) -> StackConfig:
+        """A stack in ``data_dir`` on four distinct free ports (Temporal, Web UI, codec server, PostgreSQL): for the
+        tests and the benchmark, which run beside whatever else listens on this machine."""
+        ports: list[int] = []
+        while len(ports) < 4:
+            if (port := free_port()) not in ports:
+                ports.append(port)
+        temporal, ui, codec, postgres = ports
+        return cls(
+            data_dir=data_dir,
+            temporal_port=temporal,
+            ui_port=ui,
+            codec_server_port=codec,
+            postgres_port=postgres,
+            codec_server=codec_server,
+            worker=worker,
+            demo=demo,
+        )
+
 
 class Child:
     """A long-running child process in its own session, its output appended to a log file."""

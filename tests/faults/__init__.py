@@ -22,7 +22,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import sys
 import time
 import uuid
@@ -474,17 +473,6 @@ async def bounded(jobs: Iterable[Awaitable[T]], limit: int = CONCURRENCY) -> lis
             return await job
 
     return await asyncio.gather(*(one(job) for job in jobs))
-
-
-def free_port_set(count: int) -> list[int]:
-    ports: list[int] = []
-    while len(ports) < count:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        if port not in ports:
-            ports.append(port)
-    return ports
 
 
 def partner_env(partners: PartnerSystems) -> dict[str, str]:

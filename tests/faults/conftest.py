@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults import REPORT, FaultStack, child_env, free_port_set, table
+from tests.faults import REPORT, FaultStack, child_env, table
 from thuiszitters.devstack import DevStack, StackConfig
 
 _report_file: list[Path] = []
@@ -29,17 +29,7 @@ def fault_devstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStac
     run the workers. Whatever a failed test left running in the folder is killed afterwards."""
     _report_file.append(tmp_path_factory.getbasetemp() / "fault-report.txt")
     base = Path(tempfile.mkdtemp(prefix="thuiszitters-faults-"))
-    temporal, ui, codec, postgres = free_port_set(4)
-    config = StackConfig(
-        data_dir=base / "stack",
-        temporal_port=temporal,
-        ui_port=ui,
-        codec_server_port=codec,
-        postgres_port=postgres,
-        codec_server=False,
-        worker=False,
-        demo=False,
-    )
+    config = StackConfig.on_free_ports(base / "stack", codec_server=False, worker=False, demo=False)
     stack = DevStack(config, base_env=child_env(), say=lambda line: None)
     try:
         stack.start()
