@@ -21,13 +21,15 @@ from typing import Any
 
 import structlog
 from temporalio.client import Client
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.converter import DataConverter
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.case_activities import CaseActivities
 from activities.register import Register
 from thuiszitters.client import connect, metrics_runtime
 from thuiszitters.logs import configure_logging
+from thuiszitters.runner import ContextFreeRunner, uses_context
 from thuiszitters.settings import Settings, SettingsError
 from workflows.thuiszitter import ThuiszitterWorkflow
 
@@ -42,6 +44,7 @@ TUNING_VARIABLES = {
 }
 SHARED_MODULE_VARIABLE = "THUISZITTERS_SHARE_WORKFLOW_MODULE"
 SANDBOX_VARIABLE = "THUISZITTERS_SANDBOX"
+SKIP_CONTEXTS_VARIABLE = "THUISZITTERS_CONTEXT_OVERSLAAN"
 DEFAULT_MAX_CACHED_WORKFLOWS = 4_000
 
 
@@ -58,11 +61,16 @@ class WorkerTuning:
     share_workflow_module: bool = True
     """In the sandbox: import the workflow's own module once for the whole worker instead of once per case: half
     the memory per cached case and a faster first task or cache miss. The module holds no state; everything it
-    uses (rules, models, policy) is passed through the sandbox anyway."""
+    uses (rules, models, policy) is passed through the sandbox anyway. A module passed through is not checked by
+    the sandbox: the tests run the workflow in the SDK's own sandbox, which imports the module and does check it,
+    and ``ruff`` (``banned-api``) keeps clocks, randomness and I/O out of all workflow-side modules."""
     sandbox: bool = True
-    """Run the workflow code in Temporal's sandbox, which stops a clock, randomness or I/O from slipping into it.
-    Without it a case replays about twice as fast and answers an update about a fifth sooner, for the same memory
-    (docs/performance.md)."""
+    """Run the workflow code in Temporal's sandbox (isolated per case; see ``share_workflow_module`` for what it
+    checks). Without it a case replays about a fifth faster, for the same memory (docs/performance.md)."""
+    skip_unused_contexts: bool = True
+    """Answer the SDK's per-payload questions for a serialization context outside the sandbox when the data converter
+    uses none (:mod:`thuiszitters.runner`): half the replay time in the sandbox. ``nee`` gives the SDK's runner as
+    it is."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerTuning:
@@ -75,7 +83,11 @@ class WorkerTuning:
             if not text.isdigit() or int(text) < 1:
                 raise SettingsError(f"instelling {variable}: moet een geheel getal van 1 of meer zijn")
             values[name] = int(text)
-        for variable, name in ((SHARED_MODULE_VARIABLE, "share_workflow_module"), (SANDBOX_VARIABLE, "sandbox")):
+        for variable, name in (
+            (SHARED_MODULE_VARIABLE, "share_workflow_module"),
+            (SANDBOX_VARIABLE, "sandbox"),
+            (SKIP_CONTEXTS_VARIABLE, "skip_unused_contexts"),
+        ):
             text = env.get(variable, "").strip().lower()
             if text in ("ja", "true", "1"):
                 values[name] = True
@@ -85,15 +97,25 @@ class WorkerTuning:
                 raise SettingsError(f"instelling {variable}: moet 'ja' of 'nee' zijn")
         return cls(**values)
 
-    def worker_options(self, workflows: Sequence[type] = ()) -> dict[str, Any]:
-        """The options to hand to ``Worker`` for these workflow classes; None keeps the SDK's default."""
+    def worker_options(
+        self, workflows: Sequence[type] = (), data_converter: DataConverter | None = None
+    ) -> dict[str, Any]:
+        """The options to hand to ``Worker`` (or ``Replayer``) for these workflow classes and the data converter the
+        worker's client uses (the SDK's default when None)."""
         options = {name: value for name in TUNING_VARIABLES.values() if (value := getattr(self, name)) is not None}
+        runner: WorkflowRunner
         if not self.sandbox:
-            options["workflow_runner"] = UnsandboxedWorkflowRunner()
+            runner = UnsandboxedWorkflowRunner()
         elif self.share_workflow_module:
             modules = sorted({workflow.__module__ for workflow in workflows})
-            restrictions = SandboxRestrictions.default.with_passthrough_modules(*modules)
-            options["workflow_runner"] = SandboxedWorkflowRunner(restrictions=restrictions)
+            runner = SandboxedWorkflowRunner(
+                restrictions=SandboxRestrictions.default.with_passthrough_modules(*modules)
+            )
+        else:
+            runner = SandboxedWorkflowRunner()
+        if self.skip_unused_contexts and not uses_context(data_converter or DataConverter.default):
+            runner = ContextFreeRunner(runner)
+        options["workflow_runner"] = runner
         return options
 
 
@@ -106,7 +128,7 @@ def build_worker(
         workflows=[ThuiszitterWorkflow],
         activities=activities.all(),
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
-        **(tuning or WorkerTuning.from_env()).worker_options([ThuiszitterWorkflow]),
+        **(tuning or WorkerTuning.from_env()).worker_options([ThuiszitterWorkflow], client.data_converter),
     )
 
 

@@ -1,7 +1,7 @@
 """The case system measured against bare Temporal on the same machine (see docs/performance.md).
 
     python -m bench.run [--cases N] [--open M] [--updates U] [--repeats R] [--quick] [--scenarios a,b]
-                        [--max-wait S] [--profile DIR] [--keep-logs DIR]
+                        [--max-wait S] [--profile DIR] [--keep-logs DIR] [--keep-histories DIR]
 
 Starts its own dev stack (PostgreSQL, Temporal dev server, the project's worker; no demo, no codec server) in a
 temporary folder on free ports, and a second worker for the bare baseline (``bench.bare``: the same signals, timers
@@ -56,6 +56,7 @@ import asyncpg
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
 
 import starter
@@ -672,15 +673,22 @@ class Bench:
     # ---------------------------------------------------------------------------------------------- replay
 
     async def scenario_replay(self, repeats: int) -> None:
-        # The workers' own sandbox setting, so a replay here costs what a cache miss costs the worker; the lifecycle
-        # case also with the other setting.
+        # The workers' own tuning, so a replay here costs what a cache miss costs the worker; the lifecycle case also
+        # with the other sandbox setting, and with the SDK's runner as it is (no contexts skipped).
         tuning = WorkerTuning.from_env(self.stack.env)
         converter = build_data_converter(Settings.from_env(self.stack.env))
         if self.lifecycle_histories:
             events = len(self.lifecycle_histories["project"].events)
-            for variant in (tuning, replace(tuning, sandbox=not tuning.sandbox)):
+            variants = {
+                "": tuning,
+                f"THUISZITTERS_SANDBOX={'nee' if tuning.sandbox else 'ja'}": replace(
+                    tuning, sandbox=not tuning.sandbox
+                ),
+                "THUISZITTERS_CONTEXT_OVERSLAAN=nee": replace(tuning, skip_unused_contexts=False),
+            }
+            for label, variant in variants.items():
                 project = await replay_median(
-                    Replayer(workflows=[ThuiszitterWorkflow], data_converter=converter, **runner(variant)),
+                    Replayer(workflows=[ThuiszitterWorkflow], **runner(variant, ThuiszitterWorkflow, converter)),
                     self.lifecycle_histories["project"],
                     repeats,
                 )
@@ -689,14 +697,15 @@ class Bench:
                     self.lifecycle_histories["bare"],
                     repeats,
                 )
-                if variant is tuning:
+                if not label:
                     figure = Figure(f"replay, lifecycle case ({events} events)", "ms", project, bare, "< 20 ms")
                     figure.met = project is not None and project < 20
                 else:
-                    setting = "ja" if variant.sandbox else "nee"
-                    figure = Figure(f"replay, lifecycle case, THUISZITTERS_SANDBOX={setting}", "ms", project, bare)
+                    figure = Figure(f"replay, lifecycle case, {label}", "ms", project, bare)
                 self.results.add(figure)
-        fixtures = Replayer(workflows=[ThuiszitterWorkflow], data_converter=pydantic_data_converter, **runner(tuning))
+        fixtures = Replayer(
+            workflows=[ThuiszitterWorkflow], **runner(tuning, ThuiszitterWorkflow, pydantic_data_converter)
+        )
         for path in sorted(HISTORIES.glob("*.json")):
             history = WorkflowHistory.from_json(f"thuiszitter-{path.stem}", json.loads(path.read_text()))
             median = await replay_median(fixtures, history, repeats)
@@ -706,10 +715,13 @@ class Bench:
             self.results.add(figure)
 
 
-def runner(tuning: WorkerTuning, workflow: type = ThuiszitterWorkflow) -> dict[str, Any]:
-    """The workflow runner a worker with this tuning uses, as ``Replayer`` keyword arguments."""
-    options = tuning.worker_options([workflow])
-    return {key: options[key] for key in ("workflow_runner",) if key in options}
+def runner(tuning: WorkerTuning, workflow: type, converter: DataConverter | None = None) -> dict[str, Any]:
+    """The data converter and workflow runner a worker with this tuning uses, as ``Replayer`` keyword arguments."""
+    converter = converter or DataConverter.default
+    return {
+        "data_converter": converter,
+        "workflow_runner": tuning.worker_options([workflow], converter)["workflow_runner"],
+    }
 
 
 async def replay_median(replayer: Replayer, history: WorkflowHistory, repeats: int) -> float | None:
@@ -787,6 +799,8 @@ async def run(args: argparse.Namespace, command: str) -> Results:
                             await scenario()
                 if args.keep_logs:
                     copy_logs(stack.log_dir, args.keep_logs)
+                if args.keep_histories:
+                    keep_histories(bench.lifecycle_histories, args.keep_histories)
             finally:
                 bare_worker.stop()
     results.notes.append(f"1-minute load average after: {load_average():.2f}")
@@ -797,6 +811,17 @@ def copy_logs(source: Path, target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     for log in source.glob("*.log"):
         (target / log.name).write_bytes(log.read_bytes())
+
+
+def keep_histories(histories: dict[str, WorkflowHistory], target: Path) -> None:
+    """The lifecycle cases' histories as JSON (``project.json`` is encrypted with the stack's codec keys)."""
+    if not histories:
+        say("no lifecycle histories to keep: the lifecycle scenario did not run")
+        return
+    target.mkdir(parents=True, exist_ok=True)
+    for side, history in histories.items():
+        (target / f"{side}.json").write_text(history.to_json())
+    say(f"lifecycle histories written to {target}")
 
 
 async def _wait_for_log(child: Child, text: str, most: float = 60) -> None:
@@ -827,12 +852,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--profile", metavar="DIR", help="sample both workers with py-spy per scenario into DIR")
     parser.add_argument("--keep-logs", metavar="DIR", help="copy the stack's logs here at the end")
+    parser.add_argument(
+        "--keep-histories", metavar="DIR", help="write the lifecycle cases' histories here (project.json, bare.json)"
+    )
     args = parser.parse_args(argv)
     if args.profile:
         args.profile = Path(args.profile).absolute()
         args.profile.mkdir(parents=True, exist_ok=True)
     if args.keep_logs:
         args.keep_logs = Path(args.keep_logs).absolute()
+    if args.keep_histories:
+        args.keep_histories = Path(args.keep_histories).absolute()
     if args.quick:
         args.cases, args.open, args.updates, args.repeats = min(args.cases, 40), min(args.open, 500), 100, 5
     for signum in (signal.SIGINT, signal.SIGTERM):  # stop the stack cleanly, also when started in the background

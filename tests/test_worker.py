@@ -83,12 +83,12 @@ def test_tuning_from_the_environment_and_its_refusals() -> None:
 
     default = worker.WorkerTuning.from_env({})
     options = default.worker_options([ThuiszitterWorkflow])
-    assert default.sandbox and isinstance(options["workflow_runner"], SandboxedWorkflowRunner)
+    assert default.sandbox and isinstance(options["workflow_runner"].runner, SandboxedWorkflowRunner)
     assert options["max_cached_workflows"] == worker.DEFAULT_MAX_CACHED_WORKFLOWS
 
     tuned = worker.WorkerTuning.from_env({"THUISZITTERS_SANDBOX": "nee", "THUISZITTERS_MAX_CACHED_WORKFLOWS": "250"})
     options = tuned.worker_options([ThuiszitterWorkflow])
-    assert isinstance(options["workflow_runner"], UnsandboxedWorkflowRunner)
+    assert isinstance(options["workflow_runner"].runner, UnsandboxedWorkflowRunner)
     assert options["max_cached_workflows"] == 250
 
     for variable, value, message in [

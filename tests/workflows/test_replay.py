@@ -21,6 +21,7 @@ from thuiszitters import rules
 from thuiszitters.converter import build_data_converter
 from thuiszitters.models import Rol
 from thuiszitters.settings import Settings
+from worker import WorkerTuning
 from workflows.thuiszitter import ThuiszitterWorkflow
 
 HISTORY_DIR = Path(__file__).parent.parent / "histories"
@@ -34,7 +35,14 @@ def load(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(f"thuiszitter-{path.stem}", json.loads(path.read_text()))
 
 
-def replayer() -> Replayer:
+def replayer(runner: str = "sdk") -> Replayer:
+    """``sdk``: the SDK's own sandbox, which imports the workflow module inside it and so stops a clock, randomness
+    or I/O in workflow code. ``worker``: the runner the worker runs with (WorkerTuning's defaults)."""
+    if runner == "worker":
+        options = WorkerTuning().worker_options([ThuiszitterWorkflow], CONVERTER)
+        return Replayer(
+            workflows=[ThuiszitterWorkflow], data_converter=CONVERTER, workflow_runner=options["workflow_runner"]
+        )
     return Replayer(workflows=[ThuiszitterWorkflow], data_converter=CONVERTER)
 
 
@@ -52,9 +60,10 @@ def test_every_kind_of_case_is_recorded() -> None:
     } <= names
 
 
+@pytest.mark.parametrize("runner", ["sdk", "worker"])
 @pytest.mark.parametrize("path", HISTORIES, ids=[str(p.relative_to(HISTORY_DIR).with_suffix("")) for p in HISTORIES])
-async def test_recorded_history_replays(path: Path) -> None:
-    result = await replayer().replay_workflow(load(path), raise_on_replay_failure=False)
+async def test_recorded_history_replays(path: Path, runner: str) -> None:
+    result = await replayer(runner).replay_workflow(load(path), raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
 
 
