@@ -7,7 +7,6 @@ codec server, and (once worker.py and starter.py exist) the worker and the demo 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import json
 import os
@@ -29,6 +28,7 @@ from typing import Any, TypeVar
 import asyncpg
 import pytest
 
+from tests.fixtures.processes import kill_processes_mentioning, processes_mentioning
 from thuiszitters.devstack import (
     DEMO_TEMPLATE,
     REPO_ROOT,
@@ -57,31 +57,11 @@ def own_env() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
 
 
-def processes_mentioning(text: str) -> list[str]:
-    """Running processes whose command line or environment mentions ``text`` (Linux /proc)."""
-    found: list[str] = []
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return found
-    for entry in proc.iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            environ = (entry / "environ").read_bytes().decode(errors="replace")
-            state = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0]
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-        if state != "Z" and (text in cmdline or text in environ):
-            found.append(f"{entry.name}: {cmdline.strip()}")
-    return found
-
-
 def assert_nothing_left(stack_dir: Path, config: StackConfig) -> None:
     deadline = time.monotonic() + 15
     while (left := processes_mentioning(str(stack_dir.absolute()))) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not left, f"na het stoppen draait nog: {left}"
+    assert not left, f"na het stoppen draait nog: {[str(process) for process in left]}"
     assert not LocalPostgres(stack_dir / "postgres").is_running()
     for port in (config.temporal_port, config.ui_port, config.codec_server_port, config.postgres_port):
         assert port is not None and port_free(port), f"poort {port} is na het stoppen nog bezet"
@@ -148,9 +128,7 @@ def stack_dir() -> Iterator[Path]:
     try:
         yield base / "stack"
     finally:
-        for line in processes_mentioning(str(base)):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(int(line.split(":", 1)[0]), signal.SIGKILL)
+        kill_processes_mentioning(str(base))
         shutil.rmtree(base, ignore_errors=True)
 
 

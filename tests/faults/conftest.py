@@ -6,10 +6,7 @@ The table also goes to ``fault-report.txt`` in pytest's temporary folder (its pa
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import signal
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults import REPORT, FaultStack, child_env, table
+from tests.fixtures.processes import kill_processes_mentioning
 from thuiszitters.devstack import DevStack, StackConfig
 
 _report_file: list[Path] = []
@@ -36,7 +34,7 @@ def fault_devstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStac
         yield stack
     finally:
         stack.stop()
-        _kill_leftovers(str(base))
+        kill_processes_mentioning(str(base))
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -58,23 +56,6 @@ async def faults(fault_stack: FaultStack) -> AsyncIterator[FaultStack]:
     finally:
         await fault_stack.stop_workers()
         await fault_stack.terminate_open_cases()
-
-
-def _kill_leftovers(marker: str) -> None:
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return
-    for entry in proc.iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            environ = (entry / "environ").read_bytes().decode(errors="replace")
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-        if marker in cmdline or marker in environ:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(int(entry.name), signal.SIGKILL)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
