@@ -16,7 +16,9 @@ Then, for each scenario, the project and the baseline one after the other:
   all are completed;
 - latency: an event sent as an update (``execute_update``) and the status back, one after the other, p50 and p99;
 - replay: a finished case's history replayed with ``Replayer`` (median over repeats): the lifecycle case recorded
-  in this run, and the recorded fixtures in ``tests/histories``;
+  in this run (with the worker's tuning, with the other sandbox setting and with the SDK's runner as it is; the
+  bare history also with a summary on every activity and timer and encrypted payloads, which the case must have),
+  and the recorded fixtures in ``tests/histories``;
 - scale: M open cases (voortraject) idle on one worker: worker memory (VmRSS and VmHWM of the process) and the
   update round trip with all of them open.
 
@@ -60,7 +62,7 @@ from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
 
 import starter
-from bench.bare import BARE_WORKFLOW_TYPE, BarePlan, BareWorkflow, bare_workflow_id
+from bench.bare import BARE_WORKFLOW_TYPE, BarePlan, BareWorkflow, BareWorkflowWithSummaries, bare_workflow_id
 from thuiszitters import policy, rules
 from thuiszitters.calendar import amsterdam_date
 from thuiszitters.converter import build_data_converter
@@ -703,6 +705,14 @@ class Bench:
                 else:
                     figure = Figure(f"replay, lifecycle case, {label}", "ms", project, bare)
                 self.results.add(figure)
+            # The engine's cost for what the procedure requires of a case, without the case's own code: the bare
+            # history replayed with a summary on every activity and timer, and encrypted payloads.
+            required = await replay_median(
+                Replayer(workflows=[BareWorkflowWithSummaries], **runner(tuning, BareWorkflowWithSummaries, converter)),
+                self.lifecycle_histories["bare"],
+                repeats,
+            )
+            self.results.add(Figure("replay, bare with summaries and encryption", "ms", None, required))
         fixtures = Replayer(
             workflows=[ThuiszitterWorkflow], **runner(tuning, ThuiszitterWorkflow, pydantic_data_converter)
         )
