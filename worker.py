@@ -97,11 +97,9 @@ class WorkerTuning:
                 raise SettingsError(f"instelling {variable}: moet 'ja' of 'nee' zijn")
         return cls(**values)
 
-    def worker_options(
-        self, workflows: Sequence[type] = (), data_converter: DataConverter | None = None
-    ) -> dict[str, Any]:
-        """The options to hand to ``Worker`` (or ``Replayer``) for these workflow classes and the data converter the
-        worker's client uses (the SDK's default when None)."""
+    def worker_options(self, workflows: Sequence[type], data_converter: DataConverter) -> dict[str, Any]:
+        """The options to hand to ``Worker`` (or ``Replayer``) for these workflow classes and the data converter of
+        the worker's client, which decides whether the contexts may be skipped."""
         options = {name: value for name in TUNING_VARIABLES.values() if (value := getattr(self, name)) is not None}
         runner: WorkflowRunner
         if not self.sandbox:
@@ -113,7 +111,7 @@ class WorkerTuning:
             )
         else:
             runner = SandboxedWorkflowRunner()
-        if self.skip_unused_contexts and not uses_context(data_converter or DataConverter.default):
+        if self.skip_unused_contexts and not uses_context(data_converter):
             runner = ContextFreeRunner(runner)
         options["workflow_runner"] = runner
         return options

@@ -725,9 +725,8 @@ class Bench:
             self.results.add(figure)
 
 
-def runner(tuning: WorkerTuning, workflow: type, converter: DataConverter | None = None) -> dict[str, Any]:
+def runner(tuning: WorkerTuning, workflow: type, converter: DataConverter = DataConverter.default) -> dict[str, Any]:
     """The data converter and workflow runner a worker with this tuning uses, as ``Replayer`` keyword arguments."""
-    converter = converter or DataConverter.default
     return {
         "data_converter": converter,
         "workflow_runner": tuning.worker_options([workflow], converter)["workflow_runner"],

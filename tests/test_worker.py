@@ -76,18 +76,19 @@ async def test_worker_serves_metrics_and_stops_gracefully(dev_env, register, tes
 
 
 def test_tuning_from_the_environment_and_its_refusals() -> None:
+    from temporalio.converter import DataConverter
     from temporalio.worker import UnsandboxedWorkflowRunner
     from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
     from workflows.thuiszitter import ThuiszitterWorkflow
 
     default = worker.WorkerTuning.from_env({})
-    options = default.worker_options([ThuiszitterWorkflow])
+    options = default.worker_options([ThuiszitterWorkflow], DataConverter.default)
     assert default.sandbox and isinstance(options["workflow_runner"].runner, SandboxedWorkflowRunner)
     assert options["max_cached_workflows"] == worker.DEFAULT_MAX_CACHED_WORKFLOWS
 
     tuned = worker.WorkerTuning.from_env({"THUISZITTERS_SANDBOX": "nee", "THUISZITTERS_MAX_CACHED_WORKFLOWS": "250"})
-    options = tuned.worker_options([ThuiszitterWorkflow])
+    options = tuned.worker_options([ThuiszitterWorkflow], DataConverter.default)
     assert isinstance(options["workflow_runner"].runner, UnsandboxedWorkflowRunner)
     assert options["max_cached_workflows"] == 250
 
