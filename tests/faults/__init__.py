@@ -567,6 +567,15 @@ class Batch:
         await case.handle.signal(name, payload)
         case.signals.append((name, payload))
 
+    async def first_half_in_flight(self) -> list[DrivenCase]:
+        """Start every case, play the scripts of the first half and wait for the moment to strike (a third of their
+        effects carried out, the rest in flight). Returns the second half, to play during or after the fault."""
+        await self.start()
+        early, late = self.halves()
+        await self.play(early)
+        await self.wait_for_rows(self.strike_point(early))
+        return late
+
     async def play(self, cases: Sequence[DrivenCase] | None = None) -> None:
         """Send each case its script, event after event; the cases side by side."""
 

@@ -26,10 +26,7 @@ TEMPORAL_DOWN_SECONDS = 3
 async def test_postgres_down_for_seconds_mid_flight_loses_nothing_and_does_nothing_twice(faults: FaultStack) -> None:
     batch = Batch(faults, "PostgreSQL down", BATCH)
     worker = await faults.start_worker()
-    await batch.start()
-    early, late = batch.halves()
-    await batch.play(early)
-    await batch.wait_for_rows(batch.strike_point(early))
+    late = await batch.first_half_in_flight()
 
     # Events keep coming in while the register is away.
     await faults.postgres_outage(POSTGRES_DOWN_SECONDS, meanwhile=batch.play(late))
@@ -45,10 +42,7 @@ async def test_postgres_down_for_seconds_mid_flight_loses_nothing_and_does_nothi
 async def test_temporal_restarted_on_its_database_file_mid_flight_loses_nothing(faults: FaultStack) -> None:
     batch = Batch(faults, "Temporal restart", BATCH)
     worker = await faults.start_worker()
-    await batch.start()
-    early, late = batch.halves()
-    await batch.play(early)
-    await batch.wait_for_rows(batch.strike_point(early))
+    late = await batch.first_half_in_flight()
 
     await faults.restart_temporal(down_seconds=TEMPORAL_DOWN_SECONDS)
     rows_after_restart = await batch.recorded_rows()

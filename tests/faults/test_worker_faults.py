@@ -54,10 +54,7 @@ async def test_a_worker_killed_mid_flight_loses_nothing_and_does_nothing_twice(f
     async with slow_partners() as partners:
         batch = Batch(faults, "worker SIGKILL", BATCH)
         first = await faults.start_worker(env=partner_env(partners))
-        await batch.start()
-        early, late = batch.halves()
-        await batch.play(early)
-        await batch.wait_for_rows(batch.strike_point(early))
+        late = await batch.first_half_in_flight()
 
         first.kill()
         assert await first.wait(10) == -signal.SIGKILL
