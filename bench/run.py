@@ -831,6 +831,11 @@ def keep_histories(histories: dict[str, WorkflowHistory], target: Path) -> None:
     for side, history in histories.items():
         (target / f"{side}.json").write_text(history.to_json())
     say(f"lifecycle histories written to {target}")
+    if not os.environ.get("THUISZITTERS_CODEC_KEYS"):
+        say(
+            "project.json is encrypted with this run's own key, which goes with the stack: set "
+            "THUISZITTERS_CODEC_KEYS before the run to replay it later"
+        )
 
 
 async def _wait_for_log(child: Child, text: str, most: float = 60) -> None:

@@ -94,6 +94,7 @@ def test_tuning_from_the_environment_and_its_refusals() -> None:
 
     for variable, value, message in [
         ("THUISZITTERS_SANDBOX", "misschien", "THUISZITTERS_SANDBOX: moet 'ja' of 'nee' zijn"),
+        ("THUISZITTERS_CONTEXT_OVERSLAAN", "soms", "THUISZITTERS_CONTEXT_OVERSLAAN: moet 'ja' of 'nee' zijn"),
         ("THUISZITTERS_MAX_CACHED_WORKFLOWS", "0", "geheel getal van 1 of meer"),
     ]:
         with pytest.raises(SettingsError, match=message):

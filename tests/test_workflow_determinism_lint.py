@@ -16,9 +16,11 @@ CLOCK = "from datetime import datetime\n\n\ndef moment() -> datetime:\n    retur
 RANDOM = "import random\n\n\ndef draw() -> float:\n    return random.random()\n"
 
 
-def ruff(source: str, filename: str) -> subprocess.CompletedProcess[str]:
+def ruff(source: str | None = None, filename: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``ruff check --select TID251`` on ``source`` as if it were ``filename``, or on the whole tree."""
+    target = ["--stdin-filename", filename, "-"] if filename else ["."]
     return subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--select", "TID251", "--stdin-filename", filename, "-"],
+        [sys.executable, "-m", "ruff", "check", "--select", "TID251", *target],
         input=source,
         capture_output=True,
         text=True,
@@ -42,11 +44,5 @@ def test_the_rest_of_the_code_may_read_the_clock() -> None:
 
 
 def test_the_workflow_side_code_keeps_to_it() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--select", "TID251", "."],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-    )
+    result = ruff()
     assert result.returncode == 0, result.stdout + result.stderr
