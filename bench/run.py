@@ -19,6 +19,9 @@ Then, for each scenario, the project and the baseline one after the other:
   in this run (with the worker's tuning, with the other sandbox setting and with the SDK's runner as it is; the
   bare history also with a summary on every activity and timer and encrypted payloads, which the case must have),
   and the recorded fixtures in ``tests/histories``;
+- rules: the cost of one event in the pure rules (``rules.receive`` and handing its effects to the workflow, as the
+  workflow's signal handler does) at the 10th, 100th and 1,000th ``voortgang`` of a case, each of the largest size
+  the contract allows: the 1,000th may cost at most 1.5 times the 10th (no Temporal involved);
 - scale: M open cases (voortraject) idle on one worker: worker memory (VmRSS and VmHWM of the process) and the
   update round trip with all of them open.
 
@@ -75,7 +78,9 @@ from workflows.thuiszitter import ThuiszitterWorkflow
 REPO = Path(__file__).resolve().parent.parent
 HISTORIES = REPO / "tests" / "histories"
 BARE_QUEUE = "bench-bare"
-SCENARIOS = ("intake", "lifecycle", "latency", "scale", "replay")
+SCENARIOS = ("rules", "intake", "lifecycle", "latency", "scale", "replay")
+RULES_MARKS = (10, 100, 1_000)
+"""The events of a case at which the rules' cost per event is reported."""
 QUIET_LOAD = 1.0
 QUIET_WAIT_SECONDS = 600.0
 CLIENT_CONCURRENCY = 32
@@ -247,6 +252,33 @@ def percentile(values: Sequence[float], share: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
     return ordered[index]
+
+
+# ------------------------------------------------------------------------------------------------- the rules
+
+
+def rules_cost_per_event(rounds: int, events: int = RULES_MARKS[-1], window: int = 9) -> dict[int, float]:
+    """Milliseconds one ``voortgang`` costs in the rules at each mark of ``RULES_MARKS``: per round a fresh case takes
+    ``events`` reports of the contract's largest size; at each mark, the median of the ``window`` events up to it,
+    then the median over the rounds."""
+    row = intake_row("BENCHRULES", 1)
+    now = datetime.now(UTC)
+    per_mark: dict[int, list[float]] = {mark: [] for mark in RULES_MARKS}
+    for _ in range(rounds):
+        state = rules.open_case(aanmelding(row), case_id="bench:rules", workflow_id="thuiszitter-bench", now=now)
+        rules.take_effects(state)
+        spent: list[float] = []
+        for number in range(1, events + 1):
+            head = f"voortgang {number}: "
+            payload = {"toelichting": head + "x" * (4000 - len(head)), "door": "d" * 200}
+            begun = time.perf_counter()
+            state = rules.receive(state, "voortgang", payload, now)
+            rules.take_effects(state)
+            spent.append(time.perf_counter() - begun)
+        assert state.afgewezen_totaal == 0, state.afgewezen
+        for mark in RULES_MARKS:
+            per_mark[mark].append(statistics.median(spent[max(0, mark - window) : mark]))
+    return {mark: statistics.median(values) * 1000 for mark, values in per_mark.items()}
 
 
 # ------------------------------------------------------------------------------------------------- the cases
@@ -674,6 +706,23 @@ class Bench:
 
     # ---------------------------------------------------------------------------------------------- replay
 
+    async def scenario_rules(self, rounds: int) -> None:
+        say(f"rules: {RULES_MARKS[-1]:,} reports of the largest size on a fresh case, {rounds} rounds ...")
+        cost = rules_cost_per_event(rounds)
+        first = cost[RULES_MARKS[0]]
+        for mark in RULES_MARKS:
+            last = mark == RULES_MARKS[-1]
+            self.results.add(
+                Figure(
+                    f"rules, event {mark:,} of a case",
+                    "ms",
+                    cost[mark],
+                    first if mark != RULES_MARKS[0] else None,
+                    target=f"<= 1.5 x event {RULES_MARKS[0]}" if last else "",
+                    met=cost[mark] <= 1.5 * first if last else None,
+                )
+            )
+
     async def scenario_replay(self, repeats: int) -> None:
         # The workers' own tuning, so a replay here costs what a cache miss costs the worker; the lifecycle case also
         # with the other sandbox setting, and with the SDK's runner as it is (no contexts skipped).
@@ -796,6 +845,7 @@ async def run(args: argparse.Namespace, command: str) -> Results:
                 say(f"stack up: Temporal {stack.temporal_address}; logs in {stack.log_dir}")
                 # Replay uses the lifecycle's histories; scale goes last, as it leaves 10,000 cases open.
                 runs: dict[str, Callable[[], Awaitable[None]]] = {
+                    "rules": lambda: bench.scenario_rules(args.repeats),
                     "intake": lambda: bench.scenario_intake(args.cases),
                     "lifecycle": lambda: bench.scenario_lifecycle(args.cases),
                     "latency": lambda: bench.scenario_latency(args.updates),

@@ -337,7 +337,9 @@ def check_invariants(before: CaseState, after: CaseState, now: datetime) -> None
 
 def send(seen: Observed, event: Send) -> None:
     before = seen.state
+    given = before.model_dump()
     after = rules.receive(before, event.name, event.payload, seen.now)
+    assert before.model_dump() == given, f"{event.name} changed the state it was given"
     refused = after.afgewezen_totaal > before.afgewezen_totaal
     if refused:
         ignore = {"afgewezen", "afgewezen_totaal"}
@@ -366,7 +368,9 @@ def note(what: str) -> None:
 def pass_time(seen: Observed, hours: int) -> None:
     seen.now += timedelta(hours=hours)
     before = seen.state
+    given = before.model_dump()
     after = rules.fire_due_terms(before, seen.now)
+    assert before.model_dump() == given, "a term changed the state it was given"
     for sleutel in after.gevuurd[len(before.gevuurd) :]:
         note(f"term {sleutel.split('_')[0]}")
     assert rules.fire_due_terms(after, seen.now) is after, "a term fired twice at the same moment"

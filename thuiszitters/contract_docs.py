@@ -152,8 +152,10 @@ FIELD_DOCS: dict[str, dict[str, str]] = {
         "wachtlijst": "True while the pupil is on a waiting list.",
         "vrijstelling": "`aangevraagd`, `verleend`, `afgewezen`, or null.",
         "open_taken": "The tasks open for each role, derived from where the case stands.",
-        "tijdlijn": "What happened, oldest first.",
+        "tijdlijn": "What happened, oldest first: the latest 200 entries (the case register keeps all).",
+        "tijdlijn_totaal": "How many entries the timeline has had in all.",
         "afgewezen": "Refused signals (the last 100), oldest first.",
+        "afgewezen_totaal": "How many signals were refused in all.",
         "afgesloten": "True once the case is closed.",
         "uitkomst": "How the case closed: `terug_op_school`, `ingeschreven_andere_school`, `vrijstelling` or "
         "`ingetrokken`; null while open.",

@@ -345,7 +345,9 @@ class CaseStatus(BaseModel):
     vrijstelling: str | None
     open_taken: list[Taak]
     tijdlijn: list[TijdlijnRegel]
+    tijdlijn_totaal: int = Field(default=0, description="Entries the timeline has had; it shows the latest 200.")
     afgewezen: list[Afwijzing]
+    afgewezen_totaal: int = Field(default=0, description="Events refused so far; 'afgewezen' shows the latest 100.")
     afgesloten: bool
     uitkomst: Uitkomst | None
     volgende_termijn: str | None = Field(default=None, description="The next term the case waits for, in Dutch.")

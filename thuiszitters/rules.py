@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from thuiszitters.calendar import add_working_days, amsterdam_date, amsterdam_moment
 from thuiszitters.models import (
@@ -69,6 +69,11 @@ SYSTEEM = "systeem"
 
 MAX_AFGEWEZEN = 100
 """Refusals kept in the state; older ones are counted, not kept, so hostile senders cannot bloat a case."""
+
+MAX_TIJDLIJN = 200
+"""Timeline entries kept in the state (CONTRACT.md version 2); older ones are counted in ``tijdlijn_totaal``. The case
+register keeps every event, so the state, its status and what continue-as-new carries stay small however long a
+case runs."""
 
 
 class Weigering(Exception):
@@ -121,12 +126,20 @@ class CaseState(BaseModel):
     uitkomst: Uitkomst | None = None
     handmatige_taken: list[Taak] = Field(default_factory=list)
     tijdlijn: list[TijdlijnRegel] = Field(default_factory=list)
+    tijdlijn_totaal: int = 0
     afgewezen: list[Afwijzing] = Field(default_factory=list)
     afgewezen_totaal: int = 0
     gevuurd: list[str] = Field(default_factory=list)
     vingerafdrukken: dict[str, str] = Field(default_factory=dict)
     volgnummer: int = 0
     openstaand: list[Effect] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _count_timeline(self) -> CaseState:
+        # A state carried over from before the timeline was bounded holds every entry and no count yet.
+        if self.tijdlijn_totaal < len(self.tijdlijn):
+            self.tijdlijn_totaal = len(self.tijdlijn)
+        return self
 
     @property
     def afgesloten(self) -> bool:
@@ -476,7 +489,7 @@ def apply(state: CaseState, name: str, event: Gebeurtenis, now: datetime) -> Cas
     if is_duplicate(state, name, event):
         return state
     check(state, name, event, now)
-    new = state.model_copy(deep=True)
+    new = _successor(state)
     new.vingerafdrukken[name] = fingerprint(name, event)
     day = event.datum or amsterdam_date(now)
     _APPLY[name](new, event, day, now)
@@ -881,7 +894,7 @@ _APPLY: dict[str, Callable[[CaseState, Gebeurtenis, date, datetime], None]] = {
 
 def register_failure(state: CaseState, effect: Registratie | Bericht, fout: str, now: datetime) -> CaseState:
     """A call or message that the outside system refused for good becomes a task for a person."""
-    new = state.model_copy(deep=True)
+    new = _successor(state)
     if isinstance(effect, Registratie):
         wat, rol = f"{effect.systeem.value}: {effect.actie.replace('_', ' ')}", _contact(new)
         gegevens = {"systeem": effect.systeem.value, "actie": effect.actie}
@@ -1004,7 +1017,7 @@ def fire_due_terms(state: CaseState, now: datetime) -> CaseState:
     due = [t for t in terms(state) if moment_of(state, t) <= now]
     if not due:
         return state
-    new = state.model_copy(deep=True)
+    new = _successor(state)
     keys = {t.sleutel for t in due}
     latest_warning = max((t.op for t in due if t.sleutel.startswith("waarschuwing_")), default=None)
     for termijn in due:
@@ -1263,7 +1276,9 @@ def status(state: CaseState, now: datetime) -> CaseStatus:
         vrijstelling=state.vrijstelling,
         open_taken=open_tasks(state),
         tijdlijn=list(state.tijdlijn),
+        tijdlijn_totaal=state.tijdlijn_totaal,
         afgewezen=list(state.afgewezen),
+        afgewezen_totaal=state.afgewezen_totaal,
         afgesloten=state.afgesloten,
         uitkomst=state.uitkomst,
         volgende_termijn=termijn.omschrijving if termijn else None,
@@ -1304,8 +1319,30 @@ def static_summary(aanmelding: Aanmelding) -> str:
 # ---------------------------------------------------------------------------------------------------- internals
 
 
+def _successor(state: CaseState) -> CaseState:
+    """A copy of the state that the rules may change, leaving ``state`` as it was.
+
+    Only the containers the rules change are copied, each of bounded size (the timeline is capped, the effects are
+    handed over to the workflow after every event), so one event costs the same on the thousandth event of a case
+    as on its tenth; the values inside them (timeline entries, effects, tasks) are never changed in place."""
+    return state.model_copy(
+        update={
+            "deelnemers": list(state.deelnemers),
+            "andere_school": state.andere_school.model_copy() if state.andere_school is not None else None,
+            "handmatige_taken": list(state.handmatige_taken),
+            "tijdlijn": list(state.tijdlijn),
+            "gevuurd": list(state.gevuurd),
+            "vingerafdrukken": dict(state.vingerafdrukken),
+            "openstaand": list(state.openstaand),
+        }
+    )
+
+
 def _log(state: CaseState, now: datetime, gebeurtenis: str, door: str | None, toelichting: str) -> None:
     state.tijdlijn.append(TijdlijnRegel(tijd=now, gebeurtenis=gebeurtenis, door=door, toelichting=toelichting))
+    state.tijdlijn_totaal += 1
+    if len(state.tijdlijn) > MAX_TIJDLIJN:
+        del state.tijdlijn[: len(state.tijdlijn) - MAX_TIJDLIJN]
 
 
 def _next_key(state: CaseState, what: str) -> str:
@@ -1401,3 +1438,12 @@ def _short(text: str) -> str:
 
 def effects_of(state: CaseState) -> Iterable[Effect]:
     return tuple(state.openstaand)
+
+
+def take_effects(state: CaseState) -> list[Effect]:
+    """Hand the effects queued in ``state`` over to the caller (the workflow, which runs them) and empty its queue.
+
+    The workflow calls this after every rule it applies, so the state it keeps never holds a backlog of effects:
+    copying a state for the next event stays cheap however many effects are waiting to be carried out."""
+    effects, state.openstaand = state.openstaand, []
+    return effects

@@ -7,14 +7,19 @@ open is decided by :mod:`thuiszitters.rules`; this class wires those rules to Te
   dynamic update handler that take the raw payload; the signal never fails (a refusal lands in
   ``status.afgewezen``), the update's validator refuses with a Dutch message;
 - one durable timer at a time waits for the next term (or the next week boundary, to keep ``WekenThuis`` current);
-- the effects an event or term queues run as activities, side by side, each keyed for exactly-once delivery;
-- search attributes and current details show the case in the Web UI without personal data;
+- the effects an event or term queues are handed over to the workflow's own queue at once (so no event copies a
+  backlog), and run as activities side by side, at most ``EFFECT_BATCH`` at a time, each keyed for exactly-once
+  delivery;
+- search attributes and current details show the case in the Web UI without personal data, computed once per
+  activation however many events it carried;
 - the history is kept small by continuing as new with the whole state when Temporal suggests it, or after
-  ``CONTINUE_AS_NEW_AFTER_EVENTS`` events.
+  ``CONTINUE_AS_NEW_AFTER_EVENTS`` events, at a quiet moment; effects still waiting go along once they fit in
+  ``CONTINUE_AS_NEW_MAX_PENDING_BYTES`` (what continue-as-new carries must stay far below the payload limit).
 """
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -34,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         Aanmelding,
         Bericht,
         CaseStatus,
+        Effect,
         Registratie,
         RegistratieUitkomst,
         Vastlegging,
@@ -45,6 +51,18 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 CONTINUE_AS_NEW_AFTER_EVENTS = 1_000
 PATCH_BELEID_VASTLEGGEN = "beleid-vastleggen"
 PATCH_EFFECTEN_TEGELIJK = "effecten-tegelijk"
+PATCH_EFFECTEN_IN_PORTIES = "effecten-in-porties"
+EFFECT_BATCH = 64
+"""Effects scheduled at once. A burst of events can queue thousands; scheduled all at once they would make one
+workflow task of tens of megabytes, over the server's limit for a completion."""
+CONTINUE_AS_NEW_MAX_PENDING_BYTES = 1_000_000
+"""Waiting effects go along with continue-as-new up to this size in JSON: the new run's input stays well below
+Temporal's payload limit (2 MB). With more waiting, the case first carries out another batch."""
+QUIET_BEFORE_CONTINUING = timedelta(seconds=1)
+"""A case continues as new only once no event has come in for this long. Temporal refuses a continue-as-new while
+events wait that the run has not seen (the workflow task fails and is tried again), so during a burst the case
+waits for its end, unless the history has become very long (``CONTINUE_AS_NEW_FORCED_AT``)."""
+CONTINUE_AS_NEW_FORCED_AT = 10 * CONTINUE_AS_NEW_AFTER_EVENTS
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -80,8 +98,10 @@ class ThuiszitterWorkflow:
         # argument (the contract's Aanmelding), a continued run two. So the arguments are validated here, which
         # also turns a malformed start input into a clear failure of the case instead of a retried task.
         aanmelding = _validated(Aanmelding, aanmelding, "aanmelding")
+        self._pending: deque[Effect] = deque()
+        self._state: CaseState
         if voortzetting is not None:
-            self._state = _validated(CaseState, voortzetting, "voortzetting")
+            self._take(_validated(CaseState, voortzetting, "voortzetting"))
         else:
             if aanmelding.startdatum > amsterdam_date(workflow.now()):
                 raise ApplicationError(
@@ -90,13 +110,16 @@ class ThuiszitterWorkflow:
                     non_retryable=True,
                 )
             info = workflow.info()
-            self._state = rules.open_case(
-                aanmelding,
-                case_id=f"{info.workflow_id}:{info.first_execution_run_id}",
-                workflow_id=info.workflow_id,
-                now=workflow.now(),
+            self._take(
+                rules.open_case(
+                    aanmelding,
+                    case_id=f"{info.workflow_id}:{info.first_execution_run_id}",
+                    workflow_id=info.workflow_id,
+                    now=workflow.now(),
+                )
             )
         self._changed = False
+        self._last_event = workflow.now()
         self._published: dict[str, Any] = {}
         self._escalatie_counted = self._state.escalatie
         if voortzetting is None:
@@ -112,13 +135,13 @@ class ThuiszitterWorkflow:
             )
             self._state = self._state.model_copy(update={"beleid": beleid})
         while True:
-            self._state = rules.fire_due_terms(self._state, workflow.now())
+            self._take(rules.fire_due_terms(self._state, workflow.now()))
             await self._carry_out_effects()
             self._publish()
             if self._state.escalatie is not self._escalatie_counted:
                 self._escalatie_counted = self._state.escalatie
                 _count("thuiszitters_zaken_opgeschaald", "Zaken opgeschaald", niveau=self._state.escalatie.value)
-            if self._state.afgesloten and not self._state.openstaand:
+            if self._state.afgesloten and not self._pending:
                 uitkomst = self._state.uitkomst.value if self._state.uitkomst else "onbekend"
                 _count("thuiszitters_zaken_afgesloten", "Zaken afgesloten", uitkomst=uitkomst)
                 workflow.logger.info("zaak afgesloten", extra={"uitkomst": uitkomst})
@@ -126,9 +149,14 @@ class ThuiszitterWorkflow:
             if self._changed:
                 self._changed = False
                 continue
+            quiet_at: datetime | None = None
             if self._history_is_long() and workflow.all_handlers_finished():
-                workflow.continue_as_new(args=[aanmelding, self._state])
+                if not workflow.patched(PATCH_EFFECTEN_IN_PORTIES) or self._may_continue_as_new_now():
+                    self._continue_as_new()
+                quiet_at = self._last_event + QUIET_BEFORE_CONTINUING
             wake, summary = self._next_wake()
+            if quiet_at is not None and quiet_at < wake:
+                wake, summary = quiet_at, "rustig moment om als nieuwe run verder te gaan"
             with contextlib.suppress(asyncio.TimeoutError):  # the term has come: the loop fires it
                 await workflow.wait_condition(
                     lambda: self._changed,
@@ -144,19 +172,21 @@ class ThuiszitterWorkflow:
         try:
             payload = _payload_of(name, args)
         except rules.Weigering as refusal:
-            self._state = rules.refuse(self._state, name, refusal.reden, workflow.now())
+            self._take(rules.refuse(self._state, name, refusal.reden, workflow.now()))
         else:
-            self._state = rules.receive(self._state, name, payload, workflow.now())
+            self._take(rules.receive(self._state, name, payload, workflow.now()))
         self._changed = True
+        self._last_event = workflow.now()
 
     @workflow.update(dynamic=True, description="Een gebeurtenis uit CONTRACT.md; geeft de nieuwe status terug.")
     def event_update(self, name: str, args: Sequence[RawValue]) -> CaseStatus:
         try:
             event = rules.parse(name, _payload_of(name, args))
-            self._state = rules.apply(self._state, name, event, workflow.now())
+            self._take(rules.apply(self._state, name, event, workflow.now()))
         except rules.Weigering as refusal:  # only if the state moved between validator and handler
             raise ApplicationError(refusal.reden, type=REFUSAL_TYPE, non_retryable=True) from None
         self._changed = True
+        self._last_event = workflow.now()
         return rules.status(self._state, workflow.now())
 
     @event_update.validator
@@ -176,6 +206,20 @@ class ThuiszitterWorkflow:
         info = workflow.info()
         return info.is_continue_as_new_suggested() or info.get_current_history_length() >= CONTINUE_AS_NEW_AFTER_EVENTS
 
+    def _pending_fits_in_a_new_run(self) -> bool:
+        size = 0
+        for effect in self._pending:
+            size += len(effect.model_dump_json())
+            if size > CONTINUE_AS_NEW_MAX_PENDING_BYTES:
+                return False
+        return True
+
+    def _may_continue_as_new_now(self) -> bool:
+        """No event for a moment (see ``QUIET_BEFORE_CONTINUING``), or a history too long to wait any longer."""
+        if workflow.now() - self._last_event >= QUIET_BEFORE_CONTINUING:
+            return True
+        return workflow.info().get_current_history_length() >= CONTINUE_AS_NEW_FORCED_AT
+
     def _next_wake(self) -> tuple[datetime, str]:
         """The next term, or the next week boundary when that comes first (to keep WekenThuis current)."""
         now = workflow.now()
@@ -186,23 +230,45 @@ class ThuiszitterWorkflow:
             return moment, f"termijn: {termijn.omschrijving} ({termijn.op.isoformat()})"
         return boundary, f"week {weeks + 1} thuis"
 
+    def _take(self, state: CaseState) -> None:
+        """Make ``state`` the case's state and move the effects it queued to the workflow's own queue."""
+        self._pending.extend(rules.take_effects(state))
+        self._state = state
+
+    def _continue_as_new(self) -> None:
+        """A new run with the whole state, the effects still waiting included."""
+        carried = self._state.model_copy(update={"openstaand": list(self._pending)})
+        workflow.continue_as_new(args=[self._state.aanmelding, carried])
+
     async def _carry_out_effects(self) -> None:
         """Run the queued effects; a call refused for good becomes a task for a person.
 
-        The effects queued by one event or term do not depend on each other (each is keyed on its own), so they run
-        at once: their results come back in one or two workflow tasks instead of one each, which makes a case's
-        history shorter and its replay faster. Refusals are applied afterwards in queue order, so the tasks they
-        create are numbered the same on every replay. Histories from before this change run them one by one."""
-        while self._state.openstaand:
+        The effects queued by events or terms do not depend on each other (each is keyed on its own), so they run
+        side by side, at most ``EFFECT_BATCH`` at a time, oldest first. Refusals are applied afterwards in queue order,
+        so the tasks they create are numbered the same on every replay. Between batches, a history grown long
+        continues as new with what is still waiting. Histories from before these changes run them one by one, or
+        all at once."""
+        while self._pending:
             if not workflow.patched(PATCH_EFFECTEN_TEGELIJK):
-                effect = self._state.openstaand[0]
+                effect = self._pending[0]
                 reden = await self._carry_out(effect)
                 self._settle(effect, reden)
                 continue
-            batch = list(self._state.openstaand)
+            in_porties = workflow.patched(PATCH_EFFECTEN_IN_PORTIES)
+            size = min(len(self._pending), EFFECT_BATCH) if in_porties else len(self._pending)
+            batch = [self._pending[index] for index in range(size)]
             redenen = await asyncio.gather(*(self._carry_out(effect) for effect in batch))
             for effect, reden in zip(batch, redenen, strict=True):
                 self._settle(effect, reden)
+            if (
+                in_porties
+                and self._pending
+                and self._history_is_long()
+                and workflow.all_handlers_finished()
+                and self._may_continue_as_new_now()
+                and self._pending_fits_in_a_new_run()
+            ):
+                self._continue_as_new()
 
     async def _carry_out(self, effect: Vastlegging | Registratie | Bericht) -> str | None:
         """One effect as its activity: None when done, the reason when the outside system refused it for good."""
@@ -243,9 +309,11 @@ class ThuiszitterWorkflow:
         return None
 
     def _settle(self, effect: Vastlegging | Registratie | Bericht, reden: str | None) -> None:
+        """The effect at the head of the queue is done (or refused, which becomes a task for a person)."""
         if reden is not None and not isinstance(effect, Vastlegging):
-            self._state = rules.register_failure(self._state, effect, reden, workflow.now())
-        self._state.openstaand.remove(effect)
+            self._take(rules.register_failure(self._state, effect, reden, workflow.now()))
+        settled = self._pending.popleft()
+        assert settled is effect  # effects are settled oldest first; new ones only join at the end
 
     def _publish(self) -> None:
         """Search attributes (only when they change) and the current details for the Web UI."""

@@ -1,6 +1,7 @@
 """Record the histories of finished cases as JSON fixtures for the replay test.
 
     .venv/bin/python -m tests.histories.record            (re)write tests/histories/*.json
+    .venv/bin/python -m tests.histories.record burst      only the named scenario(s)
 
 Each scenario runs a whole case on the time-skipping test server with a real worker and a real case register (a
 PostgreSQL of its own in a temporary folder), so terms fire as they would in months of real time. Histories are
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import sys
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
@@ -152,7 +154,24 @@ async def continued_as_new(env: WorkflowEnvironment, today: date) -> list[tuple[
     return [("continued_as_new_first_run", handle, first_run), ("continued_as_new_last_run", handle, "last")]
 
 
+BURST = 120
+
+
+async def burst(env: WorkflowEnvironment, today: date) -> list[tuple[str, Handle, str | None]]:
+    """A backlog sent at once: the effects run in batches and the case continues as new with some still waiting."""
+    handle = await start_case(env.client, aanmelding(today), TASK_QUEUE)
+    await asyncio.gather(
+        *(handle.signal("voortgang", {"toelichting": f"achterstand {n}", "door": "school"}) for n in range(BURST))
+    )
+    while (await handle.describe()).run_id == handle.first_execution_run_id:
+        await asyncio.sleep(0.2)
+    first_run = handle.first_execution_run_id
+    await signals(handle, ("intrekken", {"reden": "ten onrechte gemeld"}))
+    return [("burst_first_run", handle, first_run), ("burst_last_run", handle, "last")]
+
+
 SCENARIOS: list[Scenario] = [po_route_32, vo_taskforce, care_34_vrijstelling, tlv_and_correction, four_and_abroad]
+ALL: list[Scenario] = [*SCENARIOS, continued_as_new, burst]
 
 
 async def history_json(client: Client, handle: Handle, run: str | None) -> str:
@@ -167,7 +186,7 @@ async def history_json(client: Client, handle: Handle, run: str | None) -> str:
     return json.dumps(json.loads(history.to_json()), indent=1, sort_keys=True) + "\n"
 
 
-async def record(directory: Path = HERE) -> list[Path]:
+async def record(directory: Path = HERE, chosen: list[Scenario] = ALL) -> list[Path]:
     data = Path(tempfile.mkdtemp(prefix="thuiszitters-record-"))
     postgres = LocalPostgres(data / "pg")
     postgres.start()
@@ -187,7 +206,7 @@ async def record(directory: Path = HERE) -> list[Path]:
             Worker(env.client, task_queue=TASK_QUEUE, workflows=[ThuiszitterWorkflow], activities=activities.all()),
         ):
             today = amsterdam_date(await env.get_current_time())
-            for scenario in [*SCENARIOS, continued_as_new]:
+            for scenario in chosen:
                 for name, handle, run in await scenario(env, today):
                     path = directory / f"{name}.json"
                     path.write_text(await history_json(env.client, handle, run))
@@ -200,6 +219,16 @@ async def record(directory: Path = HERE) -> list[Path]:
     return written
 
 
-if __name__ == "__main__":
+def main(names: list[str]) -> int:
+    known = {scenario.__name__: scenario for scenario in ALL}
+    if unknown := [name for name in names if name not in known]:
+        print(f"Onbekend scenario: {', '.join(unknown)}; kies uit {', '.join(known)}.", file=sys.stderr)
+        return 2
+    chosen = [known[name] for name in names] if names else ALL
     print(f"Geschiedenissen opnemen (nieuwe geschiedenis na {CONTINUE_AS_NEW_AFTER_EVENTS} events) ...", flush=True)
-    asyncio.run(record())
+    asyncio.run(record(chosen=chosen))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

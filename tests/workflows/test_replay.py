@@ -22,7 +22,7 @@ from thuiszitters.converter import build_data_converter
 from thuiszitters.models import Rol
 from thuiszitters.settings import Settings
 from worker import WorkerTuning
-from workflows.thuiszitter import ThuiszitterWorkflow
+from workflows.thuiszitter import EFFECT_BATCH, ThuiszitterWorkflow
 
 HISTORY_DIR = Path(__file__).parent.parent / "histories"
 HISTORIES = sorted(HISTORY_DIR.rglob("*.json"))
@@ -57,6 +57,8 @@ def test_every_kind_of_case_is_recorded() -> None:
         "pupil_from_abroad",
         "continued_as_new_first_run",
         "continued_as_new_last_run",
+        "burst_first_run",
+        "burst_last_run",
     } <= names
 
 
@@ -90,6 +92,19 @@ async def test_a_continued_history_ends_in_continue_as_new() -> None:
     history = load(HISTORY_DIR / "continued_as_new_first_run.json")
     last = history.events[-1]
     assert last.HasField("workflow_execution_continued_as_new_event_attributes")
+
+
+def test_a_burst_runs_its_effects_in_batches_and_carries_the_rest_into_the_next_run() -> None:
+    """A backlog of signals at once: no workflow task schedules more than ``EFFECT_BATCH`` activities, and the run
+    continues as new with effects still waiting, which the next run carries out (``effecten-in-porties``)."""
+    first, last = load(HISTORY_DIR / "burst_first_run.json"), load(HISTORY_DIR / "burst_last_run.json")
+    assert max(most_activities_in_one_task(first), most_activities_in_one_task(last)) == EFFECT_BATCH
+    assert first.events[-1].HasField("workflow_execution_continued_as_new_event_attributes")
+    started = last.events[0].workflow_execution_started_event_attributes
+    _, carried = CONVERTER.payload_converter.from_payloads(started.input.payloads, [Any, rules.CaseState])
+    assert isinstance(carried, rules.CaseState) and carried.openstaand, "nothing was waiting at continue-as-new"
+    failed = [e for h in (first, last) for e in h.events if e.HasField("workflow_task_failed_event_attributes")]
+    assert failed == []
 
 
 def _melding_with_extra_message(original: Any, guarded: bool) -> Any:

@@ -1,0 +1,68 @@
+"""A long-running or flooded case keeps a state of bounded size: what one event costs cannot grow with the case.
+
+The timeline keeps its latest entries and counts them all; refusals likewise; the effects an event queues are
+handed over to the workflow, so the state it carries holds no backlog. The speed itself is measured by the
+benchmark (``python -m bench.run --scenarios rules``), not here.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.rules.build import LATER, opened
+from thuiszitters import rules
+from thuiszitters.models import Bericht, Registratie, Vastlegging
+
+REPORTS = 1_000
+
+
+def report(number: int) -> dict[str, str]:
+    return {"toelichting": f"bericht {number}", "door": "school"}
+
+
+def test_a_thousand_reports_keep_the_latest_timeline_and_count_all() -> None:
+    state = opened()
+    rules.take_effects(state)
+    before = state.tijdlijn_totaal
+    for number in range(REPORTS):
+        state = rules.receive(state, "voortgang", report(number), LATER + timedelta(seconds=number))
+        rules.take_effects(state)
+    assert state.tijdlijn_totaal == before + REPORTS
+    assert len(state.tijdlijn) == rules.MAX_TIJDLIJN
+    assert [line.toelichting for line in state.tijdlijn][-1].startswith("Voortgang doorgegeven")
+    # the latest entries, in order: the oldest kept is report 800 of 1,000
+    kept = [line.tijd for line in state.tijdlijn]
+    assert kept == sorted(kept) and kept[0] == LATER + timedelta(seconds=REPORTS - rules.MAX_TIJDLIJN)
+    status = rules.status(state, LATER + timedelta(days=1))
+    assert (status.tijdlijn_totaal, len(status.tijdlijn)) == (state.tijdlijn_totaal, rules.MAX_TIJDLIJN)
+    assert state.volgnummer == 1 + REPORTS  # the register still gets a line for every one of them
+
+
+def test_taking_the_effects_empties_the_queue_and_keeps_their_order() -> None:
+    state = opened()
+    state = rules.receive(state, "voortgang", report(1), LATER)
+    queued = list(state.openstaand)
+    taken = rules.take_effects(state)
+    assert taken == queued and state.openstaand == []
+    kinds = [type(effect) for effect in taken]
+    assert kinds.count(Vastlegging) == 2 and Bericht in kinds and Registratie in kinds  # melding, then the report
+    after = rules.receive(state, "voortgang", report(2), LATER)
+    assert all(effect.sleutel.startswith(f"{state.case_id}:{state.volgnummer + 1}:") for effect in after.openstaand)
+
+
+def test_a_flood_of_refusals_keeps_the_latest_hundred_and_counts_all() -> None:
+    state = opened()
+    for number in range(3 * rules.MAX_AFGEWEZEN):
+        state = rules.receive(state, "voortgang", {"toelichting": ""}, LATER + timedelta(seconds=number))
+    assert state.afgewezen_totaal == 3 * rules.MAX_AFGEWEZEN
+    assert len(state.afgewezen) == rules.MAX_AFGEWEZEN
+    assert rules.status(state, LATER).afgewezen_totaal == 3 * rules.MAX_AFGEWEZEN
+
+
+def test_a_state_from_before_the_bound_counts_its_whole_timeline() -> None:
+    state = opened()
+    carried = state.model_dump(mode="json")
+    carried.pop("tijdlijn_totaal")
+    carried["tijdlijn"] = carried["tijdlijn"] * 3
+    restored = rules.CaseState.model_validate(carried)
+    assert restored.tijdlijn_totaal == 3 * len(state.tijdlijn)
