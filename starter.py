@@ -38,12 +38,12 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from thuiszitters import policy, rules
-from thuiszitters import search_attributes as sa
-from thuiszitters.calendar import amsterdam_date
 from thuiszitters.client import connect
-from thuiszitters.models import LEERLING_REF_PATTERN, Aanmelding, CaseStatus, workflow_id_for
 from thuiszitters.settings import Settings, SettingsError
+from workflows import policy, rules
+from workflows import search_attributes as sa
+from workflows.calendar import amsterdam_date
+from workflows.contract import LEERLING_REF_PATTERN, Aanmelding, CaseStatus, workflow_id_for
 from workflows.thuiszitter import ThuiszitterWorkflow
 
 DEFAULT_CONCURRENCY = 16

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import sys
 from collections.abc import Mapping, Sequence
@@ -21,15 +20,13 @@ from typing import Any
 
 import structlog
 from temporalio.client import Client
-from temporalio.converter import DataConverter
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.case_activities import CaseActivities
 from activities.register import Register
 from thuiszitters.client import connect, metrics_runtime
 from thuiszitters.logs import configure_logging
-from thuiszitters.runner import ContextFreeRunner, uses_context
+from thuiszitters.settings import DEFAULT_MAX_CACHED_WORKFLOWS as DEFAULT_MAX_CACHED_WORKFLOWS
 from thuiszitters.settings import Settings, SettingsError
 from workflows.thuiszitter import ThuiszitterWorkflow
 
@@ -38,14 +35,9 @@ log = structlog.get_logger("thuiszitters.worker")
 
 
 TUNING_VARIABLES = {
-    "THUISZITTERS_MAX_CACHED_WORKFLOWS": "max_cached_workflows",
-    "THUISZITTERS_MAX_CONCURRENT_WORKFLOW_TASKS": "max_concurrent_workflow_tasks",
-    "THUISZITTERS_MAX_CONCURRENT_ACTIVITIES": "max_concurrent_activities",
+    Settings.variable(name): name
+    for name in ("max_cached_workflows", "max_concurrent_workflow_tasks", "max_concurrent_activities")
 }
-SHARED_MODULE_VARIABLE = "THUISZITTERS_SHARE_WORKFLOW_MODULE"
-SANDBOX_VARIABLE = "THUISZITTERS_SANDBOX"
-SKIP_CONTEXTS_VARIABLE = "THUISZITTERS_CONTEXT_OVERSLAAN"
-DEFAULT_MAX_CACHED_WORKFLOWS = 4_000
 
 
 @dataclass(frozen=True)
@@ -58,62 +50,28 @@ class WorkerTuning:
     its history when its next event or timer comes."""
     max_concurrent_workflow_tasks: int | None = None
     max_concurrent_activities: int | None = None
-    share_workflow_module: bool = True
-    """In the sandbox: import the workflow's own module once for the whole worker instead of once per case: half
-    the memory per cached case and a faster first task or cache miss. The module holds no state; everything it
-    uses (rules, models, policy) is passed through the sandbox anyway. A module passed through is not checked by
-    the sandbox: the tests run the workflow in the SDK's own sandbox, which imports the module and does check it,
-    and ``ruff`` (``banned-api``) keeps clocks, randomness and I/O out of all workflow-side modules."""
-    sandbox: bool = True
-    """Run the workflow code in Temporal's sandbox (isolated per case; see ``share_workflow_module`` for what it
-    checks). Without it a case replays about a fifth faster, for the same memory (docs/performance.md)."""
-    skip_unused_contexts: bool = True
-    """Answer the SDK's per-payload questions for a serialization context outside the sandbox when the data converter
-    uses none (:mod:`thuiszitters.runner`): half the replay time in the sandbox. ``nee`` gives the SDK's runner as
-    it is."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WorkerTuning:
+        return cls(**{name: getattr(settings, name) for name in TUNING_VARIABLES.values()})
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerTuning:
-        env = os.environ if env is None else env
-        values: dict[str, Any] = {}
-        for variable, name in TUNING_VARIABLES.items():
-            text = env.get(variable, "").strip()
-            if not text:
-                continue
-            if not text.isdigit() or int(text) < 1:
-                raise SettingsError(f"instelling {variable}: moet een geheel getal van 1 of meer zijn")
-            values[name] = int(text)
-        for variable, name in (
-            (SHARED_MODULE_VARIABLE, "share_workflow_module"),
-            (SANDBOX_VARIABLE, "sandbox"),
-            (SKIP_CONTEXTS_VARIABLE, "skip_unused_contexts"),
-        ):
-            text = env.get(variable, "").strip().lower()
-            if text in ("ja", "true", "1"):
-                values[name] = True
-            elif text in ("nee", "false", "0"):
-                values[name] = False
-            elif text:
-                raise SettingsError(f"instelling {variable}: moet 'ja' of 'nee' zijn")
-        return cls(**values)
+        """The tuning part of :meth:`Settings.from_env`, for scripts that build a worker of their own."""
+        return cls.from_settings(Settings.from_env(env))
 
-    def worker_options(self, workflows: Sequence[type], data_converter: DataConverter) -> dict[str, Any]:
-        """The options to hand to ``Worker`` (or ``Replayer``) for these workflow classes and the data converter of
-        the worker's client, which decides whether the contexts may be skipped."""
-        options = {name: value for name in TUNING_VARIABLES.values() if (value := getattr(self, name)) is not None}
-        runner: WorkflowRunner
-        if not self.sandbox:
-            runner = UnsandboxedWorkflowRunner()
-        elif self.share_workflow_module:
-            modules = sorted({workflow.__module__ for workflow in workflows})
-            runner = SandboxedWorkflowRunner(
-                restrictions=SandboxRestrictions.default.with_passthrough_modules(*modules)
-            )
-        else:
-            runner = SandboxedWorkflowRunner()
-        if self.skip_unused_contexts and not uses_context(data_converter):
-            runner = ContextFreeRunner(runner)
-        options["workflow_runner"] = runner
+    def worker_options(self) -> dict[str, Any]:
+        """The options to hand to ``Worker`` (or ``Replayer``): the tuning, and the workflow runner.
+
+        The worker runs the workflow with the SDK's unsandboxed runner: a replay costs about half of what it costs in
+        the sandbox (docs/performance.md). Determinism is guarded without it: ``ruff`` refuses clocks, randomness,
+        the environment and I/O everywhere under ``workflows/`` (``banned-api`` in ``pyproject.toml``), the tests'
+        workers and the replay tests run the workflow in the SDK's own sandbox, which stops any of them at run time,
+        and every recorded history replays on both runners."""
+        options: dict[str, Any] = {
+            name: value for name in TUNING_VARIABLES.values() if (value := getattr(self, name)) is not None
+        }
+        options["workflow_runner"] = UnsandboxedWorkflowRunner()
         return options
 
 
@@ -126,7 +84,7 @@ def build_worker(
         workflows=[ThuiszitterWorkflow],
         activities=activities.all(),
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
-        **(tuning or WorkerTuning.from_env()).worker_options([ThuiszitterWorkflow], client.data_converter),
+        **(tuning or WorkerTuning.from_settings(settings)).worker_options(),
     )
 
 
@@ -189,7 +147,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
-        WorkerTuning.from_env()  # a wrong tuning value stops the worker here, with its name
         configure_logging(settings)
     except SettingsError as error:
         print(f"Fout in de instellingen: {error}", file=sys.stderr)

@@ -28,8 +28,8 @@ import structlog
 from pydantic_core import to_jsonable_python
 from temporalio.exceptions import ApplicationError
 
-from thuiszitters.models import Bericht, Registratie, RegistratieUitkomst, Systeem
 from thuiszitters.settings import Kanaal, Settings
+from workflows.effects import Bericht, Registratie, RegistratieUitkomst, Systeem
 
 REGISTRATIE_GEWEIGERD = "RegistratieGeweigerd"
 REGISTRATIE_TIJDELIJK_MISLUKT = "RegistratieTijdelijkMislukt"

@@ -22,10 +22,10 @@ from temporalio.exceptions import ApplicationError
 from activities.adapters import KANAAL_NIET_INGESTELD, BerichtKanaal, HttpRegistratieAdapter, channels_for
 from activities.register import Register
 from activities.templates import render
-from thuiszitters import policy
-from thuiszitters.models import Bericht, Registratie, RegistratieUitkomst, Vastlegging
-from thuiszitters.policy import Beleid
 from thuiszitters.settings import Kanaal, Settings, SettingsError
+from workflows import policy
+from workflows.effects import Bericht, Registratie, RegistratieUitkomst, Vastlegging
+from workflows.policy import Beleid
 
 
 def _activity_log() -> Any:

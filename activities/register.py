@@ -24,7 +24,8 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict
 from pydantic_core import to_jsonable_python
 
-from thuiszitters.models import Bericht, Escalatie, Registratie, RegistratieUitkomst, Vastlegging
+from workflows.contract import Escalatie
+from workflows.effects import Bericht, Registratie, RegistratieUitkomst, Vastlegging
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{3,})_([a-z0-9_]+)\.sql$")

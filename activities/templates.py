@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from thuiszitters.models import Bericht, Rol, Sector
+from workflows.contract import Rol, Sector
+from workflows.effects import Bericht
 
 _MAANDEN = (
     "januari",

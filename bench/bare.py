@@ -168,7 +168,7 @@ async def run_worker(task_queue: str) -> None:
         task_queue=task_queue,
         workflows=[BareWorkflow],
         activities=[noop],
-        **tuning.worker_options([BareWorkflow], client.data_converter),
+        **tuning.worker_options(),
     ):
         print(f"bare worker polling {task_queue}", flush=True)
         await stop.wait()

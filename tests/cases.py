@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from temporalio.client import Client, WorkflowHandle
 
 from starter import start_case
-from thuiszitters.models import Aanmelding, CaseStatus
+from workflows.contract import Aanmelding, CaseStatus
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from thuiszitters.calendar import (
+from workflows.calendar import (
     add_working_days,
     amsterdam_date,
     amsterdam_moment,

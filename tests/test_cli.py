@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from tests.cases import eventually, pupil, start
 from tests.fixtures.temporal import case_worker
 from thuiszitters import cli
-from thuiszitters.calendar import amsterdam_date
+from workflows.calendar import amsterdam_date
 
 
 async def run_cli(client, *argv: str) -> tuple[int, str]:

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from thuiszitters.devstack import find_temporal_binary, free_port
-from thuiszitters.search_attributes import ALL_KEYS, cli_flags
+from workflows.search_attributes import ALL_KEYS, cli_flags
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"

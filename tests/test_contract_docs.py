@@ -15,8 +15,9 @@ import pytest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from pydantic import BaseModel, ValidationError
 
-from thuiszitters import contract_docs, rules
-from thuiszitters.models import EVENTS, FASE_NAMEN, Aanmelding, CaseStatus
+from thuiszitters import contract_docs
+from workflows import rules
+from workflows.contract import EVENTS, FASE_NAMEN, Aanmelding, CaseStatus
 
 ROOT = contract_docs.PROJECT_ROOT
 CONTRACT = (ROOT / contract_docs.CONTRACT_MD).read_text(encoding="utf-8")
@@ -140,7 +141,7 @@ def test_every_start_and_status_field_is_documented():
 
 
 def test_every_search_attribute_is_documented():
-    from thuiszitters.search_attributes import ALL_KEYS
+    from workflows.search_attributes import ALL_KEYS
 
     for key in ALL_KEYS:
         assert re.search(rf"^\| `{key.name}` \| (Int|Keyword|Bool) \| \S", CONTRACT, flags=re.M), key.name

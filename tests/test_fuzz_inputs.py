@@ -47,8 +47,6 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 import starter
 from tests.rules.build import LATER, SCENARIOS, go, in_phase, opened
-from thuiszitters import rules
-from thuiszitters.calendar import amsterdam_moment
 from thuiszitters.codec import (
     ENCODING,
     KEY_ID_METADATA,
@@ -57,8 +55,10 @@ from thuiszitters.codec import (
     ProtectedPayloadConverter,
 )
 from thuiszitters.codec_server import MAX_BODY_BYTES, build_app
-from thuiszitters.models import EVENTS, Aanmelding, CaseStatus
-from thuiszitters.rules import CaseState
+from workflows import rules
+from workflows.calendar import amsterdam_moment
+from workflows.contract import EVENTS, Aanmelding, CaseStatus
+from workflows.rules import CaseState
 
 SCALE = max(1, int(os.environ.get("THUISZITTERS_FUZZ_SCALE", "1")))
 """Multiplies the example counts: 1 in the suite, more for a deeper run (``THUISZITTERS_FUZZ_SCALE=20``)."""

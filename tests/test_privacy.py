@@ -47,15 +47,15 @@ from tests.fixtures.logs import restored_logging
 from tests.fixtures.postgres import fresh_database
 from tests.fixtures.temporal import case_worker
 from thuiszitters.binaries import temporal_cli
-from thuiszitters.calendar import amsterdam_date
 from thuiszitters.codec import ENCODING, EncryptionCodec
 from thuiszitters.codec_server import RedactingAccessLogger, build_app
 from thuiszitters.logs import configure_logging
-from thuiszitters.models import CaseStatus
 from thuiszitters.settings import Settings
-from workflows.thuiszitter import PATCH_BELEID_VASTLEGGEN, PATCH_EFFECTEN_TEGELIJK
+from workflows.calendar import amsterdam_date
+from workflows.contract import CaseStatus
+from workflows.thuiszitter import PATCH_BELEID_VASTLEGGEN, PATCH_EFFECTEN_IN_PORTIES, PATCH_EFFECTEN_TEGELIJK
 
-PATCHES = {PATCH_BELEID_VASTLEGGEN, PATCH_EFFECTEN_TEGELIJK}
+PATCHES = {PATCH_BELEID_VASTLEGGEN, PATCH_EFFECTEN_TEGELIJK, PATCH_EFFECTEN_IN_PORTIES}
 CODEC_TOKEN = "privacy-test-token-" + uuid.uuid4().hex
 UI_ORIGIN = "http://localhost:8233"
 DUTCH_MONTHS = "januari februari maart april mei juni juli augustus september oktober november december"

@@ -26,9 +26,10 @@ import pytest
 from activities.register import Register
 from tests.fixtures.postgres import fresh_database
 from thuiszitters import report as report_module
-from thuiszitters.calendar import amsterdam_moment
-from thuiszitters.models import FASE_NAMEN, Escalatie, Regiehouder, Regio, Sector, Uitkomst, Vastlegging
 from thuiszitters.report import Report, build_report, fetch_rows, render_csv, render_html, render_table
+from workflows.calendar import amsterdam_moment
+from workflows.contract import FASE_NAMEN, Escalatie, Regiehouder, Regio, Sector, Uitkomst
+from workflows.effects import Vastlegging
 
 PER = date(2025, 7, 2)  # a Wednesday: the week and the month of the per-date are cut short by it
 SIM_END = PER + timedelta(days=45)  # the register goes on after the per-date; the report must not see that

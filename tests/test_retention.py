@@ -35,11 +35,10 @@ from thuiszitters.retention import (
     ANONYMOUS_PREFIX,
     DEFAULT_PERIOD_DAYS,
     apply_retention,
-    period_from_env,
     report_counts,
     summary,
 )
-from thuiszitters.settings import SettingsError
+from thuiszitters.settings import Settings, SettingsError
 
 NOW = datetime.now(UTC)
 TABLES = {
@@ -418,10 +417,10 @@ async def test_the_command_line_reads_the_period_and_prints_a_dutch_summary(
 
 @pytest.mark.parametrize("value", ["0", "-5", "abc", "1.5"])
 def test_a_wrong_period_in_the_environment_is_refused_by_name(value: str) -> None:
-    with pytest.raises(SettingsError, match="THUISZITTERS_BEWAARTERMIJN_DAGEN"):
-        period_from_env({"THUISZITTERS_BEWAARTERMIJN_DAGEN": value})
+    with pytest.raises(SettingsError, match=r"^THUISZITTERS_BEWAARTERMIJN_DAGEN: "):
+        Settings.from_env({"THUISZITTERS_BEWAARTERMIJN_DAGEN": value})
 
 
 def test_the_period_defaults_to_two_years() -> None:
-    assert period_from_env({}) == DEFAULT_PERIOD_DAYS == 730
-    assert period_from_env({"THUISZITTERS_BEWAARTERMIJN_DAGEN": " 365 "}) == 365
+    assert Settings.from_env({}).bewaartermijn_dagen == DEFAULT_PERIOD_DAYS == 730
+    assert Settings.from_env({"THUISZITTERS_BEWAARTERMIJN_DAGEN": " 365 "}).bewaartermijn_dagen == 365

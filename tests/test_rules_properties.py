@@ -24,23 +24,20 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from thuiszitters import rules
-from thuiszitters.models import (
+from workflows import rules
+from workflows.contract import (
     ESCALATIE_NIVEAU,
     EVENTS,
     ROUTE_33_VARIANTEN,
     Aanmelding,
-    Bericht,
     Escalatie,
     Regiehouder,
-    Registratie,
     Rol,
     Sector,
-    Systeem,
-    Vastlegging,
 )
-from thuiszitters.policy import Beleid
-from thuiszitters.rules import CaseState
+from workflows.effects import Bericht, Registratie, Systeem, Vastlegging
+from workflows.policy import Beleid
+from workflows.rules import CaseState
 
 OPENED = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 CASE_ID = "thuiszitter-LLPROP:run-1"

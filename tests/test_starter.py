@@ -20,9 +20,9 @@ from temporalio.service import RPCError, RPCStatusCode
 import starter
 from tests.cases import status_of
 from tests.fixtures.temporal import CaseWorker, case_worker
-from thuiszitters import search_attributes as sa
-from thuiszitters.calendar import amsterdam_date
-from thuiszitters.models import WORKFLOW_TYPE, CaseStatus, Uitkomst, workflow_id_for
+from workflows import search_attributes as sa
+from workflows.calendar import amsterdam_date
+from workflows.contract import WORKFLOW_TYPE, CaseStatus, Uitkomst, workflow_id_for
 
 HEADER = "leerling_ref,geboortedatum,sector,regio,school_brin,startdatum,fase,woont_in_rotterdam,uit_buitenland"
 

@@ -20,7 +20,7 @@ import pytest
 
 from tests.test_devstack import config_for, own_env, stack_dir, temporal_cli
 from thuiszitters.devstack import DevStack
-from thuiszitters.models import WORKFLOW_TYPE
+from workflows.contract import WORKFLOW_TYPE
 
 pytestmark = pytest.mark.browser
 __all__ = ["stack_dir"]

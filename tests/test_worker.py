@@ -76,26 +76,21 @@ async def test_worker_serves_metrics_and_stops_gracefully(dev_env, register, tes
 
 
 def test_tuning_from_the_environment_and_its_refusals() -> None:
-    from temporalio.converter import DataConverter
-    from temporalio.worker import UnsandboxedWorkflowRunner
-    from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
-
-    from workflows.thuiszitter import ThuiszitterWorkflow
-
-    default = worker.WorkerTuning.from_env({})
-    options = default.worker_options([ThuiszitterWorkflow], DataConverter.default)
-    assert default.sandbox and isinstance(options["workflow_runner"].runner, SandboxedWorkflowRunner)
+    options = worker.WorkerTuning.from_env({}).worker_options()
     assert options["max_cached_workflows"] == worker.DEFAULT_MAX_CACHED_WORKFLOWS
+    assert "max_concurrent_activities" not in options  # the SDK's default
 
-    tuned = worker.WorkerTuning.from_env({"THUISZITTERS_SANDBOX": "nee", "THUISZITTERS_MAX_CACHED_WORKFLOWS": "250"})
-    options = tuned.worker_options([ThuiszitterWorkflow], DataConverter.default)
-    assert isinstance(options["workflow_runner"].runner, UnsandboxedWorkflowRunner)
-    assert options["max_cached_workflows"] == 250
+    tuned = worker.WorkerTuning.from_settings(
+        Settings.from_env({"THUISZITTERS_MAX_CACHED_WORKFLOWS": "250", "THUISZITTERS_MAX_CONCURRENT_ACTIVITIES": "40"})
+    )
+    assert (tuned.worker_options()["max_cached_workflows"], tuned.worker_options()["max_concurrent_activities"]) == (
+        250,
+        40,
+    )
 
     for variable, value, message in [
-        ("THUISZITTERS_SANDBOX", "misschien", "THUISZITTERS_SANDBOX: moet 'ja' of 'nee' zijn"),
-        ("THUISZITTERS_CONTEXT_OVERSLAAN", "soms", "THUISZITTERS_CONTEXT_OVERSLAAN: moet 'ja' of 'nee' zijn"),
-        ("THUISZITTERS_MAX_CACHED_WORKFLOWS", "0", "geheel getal van 1 of meer"),
+        ("THUISZITTERS_MAX_CACHED_WORKFLOWS", "0", "moet 1 of meer zijn, niet '0'"),
+        ("THUISZITTERS_MAX_CONCURRENT_WORKFLOW_TASKS", "veel", "moet een geheel getal zijn, niet 'veel'"),
     ]:
-        with pytest.raises(SettingsError, match=message):
+        with pytest.raises(SettingsError, match=f"^{variable}: {message}$"):
             worker.WorkerTuning.from_env({variable: value})

@@ -1,9 +1,11 @@
-"""The workflow-side modules may not read a clock, draw random numbers or do I/O of their own (pyproject.toml,
-``banned-api``). The sandbox checks only the code it imports itself; the rules, models and policy are passed
-through it, so this check is what guards them, at every run of the tests."""
+"""Everything under ``workflows/`` runs inside the workflow: it may not read a clock, draw random numbers or do I/O of
+its own (pyproject.toml, ``banned-api``, on the folder as a whole). The worker runs it without the SDK's sandbox,
+and the tests' sandbox does not check what the workflow passes through, so this check is what guards it, at every
+run of the tests; a module added to the folder is covered without touching any list."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -29,7 +31,10 @@ def ruff(source: str | None = None, filename: str | None = None) -> subprocess.C
     )
 
 
-@pytest.mark.parametrize("filename", ["workflows/thuiszitter.py", "thuiszitters/rules.py", "thuiszitters/policy.py"])
+@pytest.mark.parametrize(
+    "filename",
+    ["workflows/thuiszitter.py", "workflows/rules.py", "workflows/policy.py", "workflows/nieuw/module_van_morgen.py"],
+)
 @pytest.mark.parametrize(("source", "banned"), [(CLOCK, "datetime.datetime.now"), (RANDOM, "random")])
 def test_a_clock_or_randomness_in_workflow_side_code_is_refused(filename: str, source: str, banned: str) -> None:
     result = ruff(source, filename)
@@ -41,6 +46,32 @@ def test_the_rest_of_the_code_may_read_the_clock() -> None:
     for filename in ("activities/case_activities.py", "starter.py", "thuiszitters/report.py"):
         result = ruff(CLOCK, filename)
         assert result.returncode == 0, f"{filename}: {result.stdout}{result.stderr}"
+
+
+def test_a_new_module_in_the_folder_is_linted_and_passed_through(tmp_path: Path) -> None:
+    """A module that does not exist yet, written into ``workflows/`` for this test: ruff refuses its clock read, and
+    the workflow module passes the whole procedure through the sandbox by the folder, not by a list of names."""
+    module = REPO / "workflows" / f"tijdelijk_{tmp_path.name.replace('-', '_')}.py"
+    module.write_text(CLOCK, encoding="utf-8")
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", "check", "--select", "TID251", str(module.relative_to(REPO))],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            check=False,
+        )
+    finally:
+        module.unlink()
+    assert result.returncode == 1 and "`datetime.datetime.now` is banned" in result.stdout, result.stdout
+    passed_through = [
+        str(node.module)
+        for block in ast.walk(ast.parse((REPO / "workflows" / "thuiszitter.py").read_text(encoding="utf-8")))
+        if isinstance(block, ast.With) and "imports_passed_through" in ast.unparse(block.items[0].context_expr)
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+    ]
+    assert passed_through and all(name == "workflows" or name.startswith("workflows.") for name in passed_through)
 
 
 def test_the_workflow_side_code_keeps_to_it() -> None:

@@ -23,10 +23,10 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from thuiszitters.calendar import amsterdam_offset
 from thuiszitters.client import ConnectError, connect
-from thuiszitters.models import EVENTS, LEERLING_REF_PATTERN, CaseStatus, workflow_id_for
 from thuiszitters.settings import Settings, SettingsError
+from workflows.calendar import amsterdam_offset
+from workflows.contract import EVENTS, LEERLING_REF_PATTERN, CaseStatus, workflow_id_for
 
 OPEN_CASES = 'WorkflowType="ThuiszitterWorkflow" AND ExecutionStatus="Running"'
 

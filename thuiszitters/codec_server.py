@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import sys
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -39,8 +38,6 @@ from thuiszitters.codec import EncryptionCodec
 from thuiszitters.logs import configure_logging, get_logger
 from thuiszitters.settings import Settings, SettingsError
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8081
 MAX_BODY_BYTES = 16 * 1024 * 1024
 ALLOWED_HEADERS = "authorization, content-type, x-namespace"
 ALLOWED_METHODS = "POST, OPTIONS"
@@ -215,16 +212,6 @@ def _http_message(error: web.HTTPException) -> str:
     return f"verzoek geweigerd ({error.status})"
 
 
-def _port(value: str) -> int:
-    try:
-        port = int(value)
-    except ValueError:
-        port = -1
-    if not 0 < port < 65536:
-        raise SettingsError(f"THUISZITTERS_CODEC_SERVER_PORT: '{value}' is geen poortnummer (1-65535)")
-    return port
-
-
 def main() -> int:
     try:
         settings = Settings.from_env()
@@ -235,11 +222,10 @@ def main() -> int:
                 "en start niet zonder token"
             )
         codec = EncryptionCodec.from_settings(settings)
-        host = os.environ.get("THUISZITTERS_CODEC_SERVER_HOST") or DEFAULT_HOST
-        port = _port(os.environ.get("THUISZITTERS_CODEC_SERVER_PORT") or str(DEFAULT_PORT))
     except SettingsError as error:
         sys.stderr.write(f"codec-server start niet: {error}\n")
         return 2
+    host, port = settings.codec_server_host, settings.codec_server_port
     if host not in ("127.0.0.1", "::1", "localhost"):
         log.warning(
             "codec_server_niet_lokaal",

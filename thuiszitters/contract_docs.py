@@ -5,7 +5,7 @@
 
 Every payload's JSON Schema comes from pydantic (``model_json_schema()``); field descriptions that the models do
 not carry themselves are added from :data:`FIELD_DOCS`, and every field must have one, so a field added to a model
-cannot go undocumented. The prose about what each event needs and does (from :mod:`thuiszitters.rules` and
+cannot go undocumented. The prose about what each event needs and does (from :mod:`workflows.rules` and
 ``PROCEDURE.md``) lives in :data:`EVENT_RULES`, so the whole of ``docs/contract.md`` is generated and ``--check``
 keeps it true. The output is deterministic: the same models give the same bytes.
 """
@@ -25,9 +25,10 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode
 
-from thuiszitters import rules
-from thuiszitters import search_attributes as sa
-from thuiszitters.models import (
+from thuiszitters.settings import DEFAULT_TASK_QUEUE
+from workflows import rules
+from workflows import search_attributes as sa
+from workflows.contract import (
     EVENTS,
     FASE_NAMEN,
     LEERLING_REF_PATTERN,
@@ -36,8 +37,7 @@ from thuiszitters.models import (
     Aanmelding,
     CaseStatus,
 )
-from thuiszitters.policy import DEFAULT_BELEID
-from thuiszitters.settings import DEFAULT_TASK_QUEUE
+from workflows.policy import DEFAULT_BELEID
 from workflows.thuiszitter import REFUSAL_TYPE
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

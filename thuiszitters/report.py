@@ -36,10 +36,10 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict
 
 from activities.register import Register
-from thuiszitters.calendar import amsterdam_date, amsterdam_moment
-from thuiszitters.models import FASE_NAMEN, Escalatie, Regiehouder, Regio, Sector, Uitkomst
-from thuiszitters.policy import Beleid
 from thuiszitters.settings import Settings, SettingsError
+from workflows.calendar import amsterdam_date, amsterdam_moment
+from workflows.contract import FASE_NAMEN, Escalatie, Regiehouder, Regio, Sector, Uitkomst
+from workflows.policy import Beleid
 
 TERM_DAYS: int = Beleid().escalatie_termijn_dagen
 """The twelve-week term of the policy's defaults (84 days); the register does not keep a case's own policy."""

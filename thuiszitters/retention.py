@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import sys
 from collections import Counter
@@ -45,6 +44,7 @@ from typing import TYPE_CHECKING, TypeAlias
 import asyncpg
 
 from thuiszitters.calendar import amsterdam_date
+from thuiszitters.settings import DEFAULT_PERIOD_DAYS as DEFAULT_PERIOD_DAYS
 from thuiszitters.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -52,8 +52,7 @@ if TYPE_CHECKING:
 
     Connection: TypeAlias = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
 
-PERIOD_VARIABLE = "THUISZITTERS_BEWAARTERMIJN_DAGEN"
-DEFAULT_PERIOD_DAYS = 730
+PERIOD_VARIABLE = Settings.variable("bewaartermijn_dagen")
 ANONYMOUS_PREFIX = "geanonimiseerd-"
 TIME_ZONE = "Europe/Amsterdam"
 # Any fixed number will do, as long as nothing else in the database takes the same advisory lock.
@@ -78,14 +77,6 @@ class RetentionResult:
     open_cases: int = 0
     within_period: int = 0
     already_anonymised: int = 0
-
-
-def period_from_env(env: Mapping[str, str] | None = None) -> int:
-    """``THUISZITTERS_BEWAARTERMIJN_DAGEN`` as a whole number of days (default 730); anything else is refused."""
-    value = (os.environ if env is None else env).get(PERIOD_VARIABLE, "").strip()
-    if not value:
-        return DEFAULT_PERIOD_DAYS
-    return _period(value, PERIOD_VARIABLE)
 
 
 def _period(value: str, source: str) -> int:
@@ -355,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         na_dagen: str | None = arguments.na_dagen
-        period_days = period_from_env() if na_dagen is None else _period(na_dagen, "--na-dagen")
+        period_days = settings.bewaartermijn_dagen if na_dagen is None else _period(na_dagen, "--na-dagen")
         if not settings.database_url:
             raise SettingsError("DATABASE_URL is niet ingesteld: waar staat het casusregister?")
     except SettingsError as error:

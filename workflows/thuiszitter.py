@@ -1,14 +1,15 @@
 """``ThuiszitterWorkflow``: one durable case per pupil, from melding to closure.
 
 The workflow is the process and nothing else. What an event may do, which terms lie ahead and which tasks are
-open is decided by :mod:`thuiszitters.rules`; this class wires those rules to Temporal:
+open is decided by :mod:`workflows.rules`; this class wires those rules to Temporal:
 
 - every contract event is a signal and an update of the same name, received by one dynamic signal handler and one
   dynamic update handler that take the raw payload; the signal never fails (a refusal lands in
   ``status.afgewezen``), the update's validator refuses with a Dutch message;
 - one durable timer at a time waits for the next term (or the next week boundary, to keep ``WekenThuis`` current);
 - the effects an event or term queues are handed over to the workflow's own queue at once (so no event copies a
-  backlog), and run as activities side by side, at most ``EFFECT_BATCH`` at a time, each keyed for exactly-once
+  backlog), and run as activities side by side in batches (at most ``EFFECT_BATCH``, and one call per outside
+  system and one message per role at a time, so nobody hears of a later step first), each keyed for exactly-once
   delivery;
 - search attributes and current details show the case in the Web UI without personal data, computed once per
   activation however many events it carried;
@@ -30,22 +31,13 @@ from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from thuiszitters import rules
-    from thuiszitters import search_attributes as sa
-    from thuiszitters.calendar import amsterdam_date, amsterdam_moment
-    from thuiszitters.models import (
-        EVENTS,
-        WORKFLOW_TYPE,
-        Aanmelding,
-        Bericht,
-        CaseStatus,
-        Effect,
-        Registratie,
-        RegistratieUitkomst,
-        Vastlegging,
-    )
-    from thuiszitters.policy import Beleid
-    from thuiszitters.rules import CaseState
+    from workflows import rules
+    from workflows import search_attributes as sa
+    from workflows.calendar import amsterdam_date, amsterdam_moment
+    from workflows.contract import EVENTS, WORKFLOW_TYPE, Aanmelding, CaseStatus
+    from workflows.effects import Bericht, Effect, Registratie, RegistratieUitkomst, Vastlegging
+    from workflows.policy import Beleid
+    from workflows.rules import CaseState
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 CONTINUE_AS_NEW_AFTER_EVENTS = 1_000
@@ -243,11 +235,11 @@ class ThuiszitterWorkflow:
     async def _carry_out_effects(self) -> None:
         """Run the queued effects; a call refused for good becomes a task for a person.
 
-        The effects queued by events or terms do not depend on each other (each is keyed on its own), so they run
-        side by side, at most ``EFFECT_BATCH`` at a time, oldest first. Refusals are applied afterwards in queue order,
-        so the tasks they create are numbered the same on every replay. Between batches, a history grown long
-        continues as new with what is still waiting. Histories from before these changes run them one by one, or
-        all at once."""
+        The effects queued by events or terms are each keyed on their own, so they run side by side, oldest first, as
+        many at a time as :meth:`_next_batch` allows (calls to one system and messages to one role keep their order).
+        Refusals are applied afterwards in queue order, so the tasks they create are numbered the same on every
+        replay. Between batches, a history grown long continues as new with what is still waiting. Histories from
+        before these changes run them one by one, or all that wait at once."""
         while self._pending:
             if not workflow.patched(PATCH_EFFECTEN_TEGELIJK):
                 effect = self._pending[0]
@@ -255,8 +247,7 @@ class ThuiszitterWorkflow:
                 self._settle(effect, reden)
                 continue
             in_porties = workflow.patched(PATCH_EFFECTEN_IN_PORTIES)
-            size = min(len(self._pending), EFFECT_BATCH) if in_porties else len(self._pending)
-            batch = [self._pending[index] for index in range(size)]
+            batch = self._next_batch() if in_porties else list(self._pending)
             redenen = await asyncio.gather(*(self._carry_out(effect) for effect in batch))
             for effect, reden in zip(batch, redenen, strict=True):
                 self._settle(effect, reden)
@@ -307,6 +298,24 @@ class ThuiszitterWorkflow:
                 raise  # the register is ours: it does not refuse, it is retried until it answers
             return _reason(error)
         return None
+
+    def _next_batch(self) -> list[Effect]:
+        """The oldest waiting effects that may run side by side: at most ``EFFECT_BATCH``, and at most one call to each
+        outside system and one message to each role, so that a system or a person never gets a later step of the case
+        before an earlier one (Kindkans must not hear 'route chosen' after 'closed'). Register lines carry their number
+        and may overtake each other."""
+        batch: list[Effect] = []
+        in_batch: set[str] = set()
+        for effect in self._pending:
+            if len(batch) == EFFECT_BATCH:
+                break
+            if isinstance(effect, Registratie | Bericht):
+                receiver = f"systeem:{effect.systeem}" if isinstance(effect, Registratie) else f"rol:{effect.rol}"
+                if receiver in in_batch:
+                    break
+                in_batch.add(receiver)
+            batch.append(effect)
+        return batch
 
     def _settle(self, effect: Vastlegging | Registratie | Bericht, reden: str | None) -> None:
         """The effect at the head of the queue is done (or refused, which becomes a task for a person)."""

@@ -17,8 +17,8 @@ from temporalio.testing import ActivityEnvironment
 from activities.adapters import REGISTRATIE_GEWEIGERD, REGISTRATIE_TIJDELIJK_MISLUKT
 from activities.case_activities import CaseActivities
 from activities.register import Register
-from thuiszitters.models import Registratie, Systeem
 from thuiszitters.settings import Endpoint, Settings
+from workflows.effects import Registratie, Systeem
 
 TOKEN = "kindkans-test-token"
 LEERLING = "LL7781"

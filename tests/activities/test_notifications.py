@@ -25,8 +25,9 @@ from activities.adapters import (
 from activities.case_activities import CaseActivities
 from activities.register import Register
 from activities.templates import TEMPLATES, render
-from thuiszitters.models import Bericht, Regio, Rol, Sector
 from thuiszitters.settings import Settings
+from workflows.contract import Regio, Rol, Sector
+from workflows.effects import Bericht
 
 LEERLING = "LL5150"
 CASE_ID = f"thuiszitter-{LEERLING}/case-1"

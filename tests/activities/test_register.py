@@ -11,20 +11,9 @@ from temporalio.testing import ActivityEnvironment
 from activities.case_activities import CaseActivities
 from activities.register import Register, load_migrations
 from tests.fixtures.postgres import fresh_database
-from thuiszitters.models import (
-    Escalatie,
-    Regiehouder,
-    Regio,
-    Registratie,
-    RegistratieUitkomst,
-    Rol,
-    Sector,
-    Systeem,
-    Taak,
-    Uitkomst,
-    Vastlegging,
-)
 from thuiszitters.settings import Settings
+from workflows.contract import Escalatie, Regiehouder, Regio, Rol, Sector, Taak, Uitkomst
+from workflows.effects import Registratie, RegistratieUitkomst, Systeem, Vastlegging
 
 CASE_ID = "thuiszitter-LL0042/case-1"
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)

@@ -30,13 +30,14 @@ from temporalio.worker import Worker
 from activities.case_activities import CaseActivities
 from activities.register import Register
 from starter import start_case
+from tests.cases import eventually
 from thuiszitters.binaries import temporal_test_server
-from thuiszitters.calendar import amsterdam_date
 from thuiszitters.converter import build_data_converter
-from thuiszitters.models import Aanmelding
 from thuiszitters.pgserver import LocalPostgres
-from thuiszitters.policy import Beleid
 from thuiszitters.settings import Settings
+from workflows.calendar import amsterdam_date
+from workflows.contract import Aanmelding
+from workflows.policy import Beleid
 from workflows.thuiszitter import CONTINUE_AS_NEW_AFTER_EVENTS, ThuiszitterWorkflow
 
 HERE = Path(__file__).resolve().parent
@@ -163,8 +164,7 @@ async def burst(env: WorkflowEnvironment, today: date) -> list[tuple[str, Handle
     await asyncio.gather(
         *(handle.signal("voortgang", {"toelichting": f"achterstand {n}", "door": "school"}) for n in range(BURST))
     )
-    while (await handle.describe()).run_id == handle.first_execution_run_id:
-        await asyncio.sleep(0.2)
+    await eventually(handle.describe, lambda described: described.run_id != handle.first_execution_run_id, within=120)
     first_run = handle.first_execution_run_id
     await signals(handle, ("intrekken", {"reden": "ten onrechte gemeld"}))
     return [("burst_first_run", handle, first_run), ("burst_last_run", handle, "last")]

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from thuiszitters import rules
-from thuiszitters.models import Aanmelding, Bericht, Registratie, Vastlegging
-from thuiszitters.rules import CaseState
+from workflows import rules
+from workflows.contract import Aanmelding
+from workflows.effects import Bericht, Registratie, Vastlegging
+from workflows.rules import CaseState
 
 LEERLING = "LL0001"
 WORKFLOW_ID = f"thuiszitter-{LEERLING}"

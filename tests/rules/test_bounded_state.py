@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.rules.build import LATER, opened
-from thuiszitters import rules
-from thuiszitters.models import Bericht, Registratie, Vastlegging
+from workflows import rules
+from workflows.effects import Bericht, Registratie, Vastlegging
 
 REPORTS = 1_000
 
@@ -29,7 +29,7 @@ def test_a_thousand_reports_keep_the_latest_timeline_and_count_all() -> None:
         rules.take_effects(state)
     assert state.tijdlijn_totaal == before + REPORTS
     assert len(state.tijdlijn) == rules.MAX_TIJDLIJN
-    assert [line.toelichting for line in state.tijdlijn][-1].startswith("Voortgang doorgegeven")
+    assert str(state.tijdlijn[-1].toelichting).startswith("Voortgang doorgegeven")
     # the latest entries, in order: the oldest kept is report 800 of 1,000
     kept = [line.tijd for line in state.tijdlijn]
     assert kept == sorted(kept) and kept[0] == LATER + timedelta(seconds=REPORTS - rules.MAX_TIJDLIJN)

@@ -29,10 +29,11 @@ from tests.rules.build import (
     tasks,
     term_days,
 )
-from thuiszitters import rules
-from thuiszitters.calendar import amsterdam_date
-from thuiszitters.models import Bericht, Escalatie, Regiehouder, Registratie, Uitkomst, Vastlegging
-from thuiszitters.rules import CaseState
+from workflows import rules
+from workflows.calendar import amsterdam_date
+from workflows.contract import Escalatie, Regiehouder, Uitkomst
+from workflows.effects import Bericht, Registratie, Vastlegging
+from workflows.rules import CaseState
 
 MELDING_EFFECTS = [
     "registratie leerplicht.melding_volledig_verzuim",

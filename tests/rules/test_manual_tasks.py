@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.rules.build import LATER, opened
-from thuiszitters import rules
-from thuiszitters.models import Registratie
+from workflows import rules
+from workflows.effects import Registratie
 
 
 def refused_twice() -> rules.CaseState:

@@ -26,10 +26,11 @@ from tests.rules.build import (
     tasks,
     term_days,
 )
-from thuiszitters import rules
-from thuiszitters.calendar import amsterdam_date
-from thuiszitters.models import Aanmelding, Bericht, Escalatie, Regiehouder, Registratie, Rol, Systeem
-from thuiszitters.rules import CaseState
+from workflows import rules
+from workflows.calendar import amsterdam_date
+from workflows.contract import Aanmelding, Escalatie, Regiehouder, Rol
+from workflows.effects import Bericht, Registratie, Systeem
+from workflows.rules import CaseState
 
 LEERPLICHT_TASKS = {"lba_registreren", "leerplichtmelding_controleren", "vrijstelling_doorzetten"}
 

@@ -22,9 +22,9 @@ from tests.rules.build import (
     opened,
     refusal,
 )
-from thuiszitters import rules
-from thuiszitters.models import EVENTS, Voortgang
-from thuiszitters.rules import CaseState
+from workflows import rules
+from workflows.contract import EVENTS, Voortgang
+from workflows.rules import CaseState
 
 # ------------------------------------------------------------------------------------------- bad payloads
 

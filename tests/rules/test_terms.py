@@ -7,10 +7,10 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from tests.rules.build import OPENED, START, go, in_phase, opened, queued, tasks, term_days
-from thuiszitters import rules
-from thuiszitters.calendar import amsterdam_moment
-from thuiszitters.models import Escalatie
-from thuiszitters.rules import CaseState
+from workflows import rules
+from workflows.calendar import amsterdam_moment
+from workflows.contract import Escalatie
+from workflows.rules import CaseState
 
 
 def at_term(state: CaseState, sleutel: str) -> datetime:

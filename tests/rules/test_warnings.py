@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.rules.build import OPENED, START, opened
-from thuiszitters import rules
-from thuiszitters.calendar import amsterdam_moment
-from thuiszitters.models import Bericht
+from workflows import rules
+from workflows.calendar import amsterdam_moment
+from workflows.effects import Bericht
 
 
 def warnings_sent(before: rules.CaseState, after: rules.CaseState) -> list[object]:

@@ -17,9 +17,9 @@ from temporalio.client import Client, WorkflowHandle
 
 from tests.cases import eventually, pupil, start, status_of
 from tests.fixtures.temporal import case_worker
-from thuiszitters.calendar import amsterdam_date, amsterdam_moment
-from thuiszitters.models import CaseStatus, Escalatie
-from thuiszitters.policy import Beleid
+from workflows.calendar import amsterdam_date, amsterdam_moment
+from workflows.contract import CaseStatus, Escalatie
+from workflows.policy import Beleid
 from workflows.thuiszitter import CONTINUE_AS_NEW_AFTER_EVENTS
 
 WEEKS = 104

@@ -22,9 +22,10 @@ from activities.register import NotificationRow, Register, RegistrationRow
 from tests.cases import eventually, pupil, start, status_of
 from tests.fixtures.temporal import CaseWorker, case_worker
 from tests.outside import Fault, MailServer, PartnerSystems
-from thuiszitters.calendar import amsterdam_date
-from thuiszitters.models import CaseStatus, Rol, Systeem, Uitkomst
 from thuiszitters.settings import Endpoint, Settings
+from workflows.calendar import amsterdam_date
+from workflows.contract import CaseStatus, Rol, Uitkomst
+from workflows.effects import Systeem
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

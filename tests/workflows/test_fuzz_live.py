@@ -51,12 +51,12 @@ from tests.test_fuzz_inputs import (
     json_values,
     payloads_for,
 )
-from thuiszitters import rules
-from thuiszitters.calendar import amsterdam_date
 from thuiszitters.codec import ENCODING, KEY_ID_METADATA, generate_key
 from thuiszitters.converter import build_data_converter
-from thuiszitters.models import EVENTS, CaseStatus, Uitkomst
 from thuiszitters.settings import Settings
+from workflows import rules
+from workflows.calendar import amsterdam_date
+from workflows.contract import EVENTS, CaseStatus, Uitkomst
 from workflows.thuiszitter import CONTINUE_AS_NEW_AFTER_EVENTS, REFUSAL_TYPE
 
 BATCH = 50

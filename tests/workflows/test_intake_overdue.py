@@ -16,8 +16,8 @@ from typing import Any
 import starter
 from tests.cases import eventually, status_of
 from tests.fixtures.temporal import case_worker
-from thuiszitters.calendar import amsterdam_date
-from thuiszitters.models import CaseStatus, Escalatie, workflow_id_for
+from workflows.calendar import amsterdam_date
+from workflows.contract import CaseStatus, Escalatie, workflow_id_for
 
 SYSTEEM = "systeem"
 HEADER = "leerling_ref,geboortedatum,sector,regio,school_brin,startdatum,fase"

@@ -24,12 +24,12 @@ from temporalio.worker import Worker
 from activities.case_activities import CaseActivities
 from activities.register import Register
 from tests.cases import events, eventually, pupil, start
-from thuiszitters.calendar import amsterdam_date
 from thuiszitters.codec import KEY_ID_METADATA, DecryptionError, generate_key
 from thuiszitters.converter import build_data_converter
-from thuiszitters.models import Aanmelding, CaseStatus
-from thuiszitters.policy import DEFAULT_BELEID
 from thuiszitters.settings import Settings
+from workflows.calendar import amsterdam_date
+from workflows.contract import Aanmelding, CaseStatus
+from workflows.policy import DEFAULT_BELEID
 from workflows.thuiszitter import ThuiszitterWorkflow
 
 KEY_A = f"rotatie-a:{generate_key()}"

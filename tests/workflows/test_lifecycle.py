@@ -13,8 +13,9 @@ from temporalio.exceptions import ApplicationError
 from activities.case_activities import CaseActivities
 from tests.cases import events, pupil, start
 from tests.fixtures.temporal import case_worker
-from thuiszitters.calendar import amsterdam_date
-from thuiszitters.models import CaseStatus, Uitkomst, Vastlegging
+from workflows.calendar import amsterdam_date
+from workflows.contract import CaseStatus, Uitkomst
+from workflows.effects import Vastlegging
 
 
 class CrashAfterRecording(CaseActivities):

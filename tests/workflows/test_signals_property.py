@@ -33,10 +33,10 @@ from temporalio.testing import WorkflowEnvironment
 from activities.register import Register
 from tests.cases import eventually, pupil, start, status_of
 from tests.fixtures.temporal import CaseWorker, case_worker
-from thuiszitters import rules
-from thuiszitters.calendar import amsterdam_date
-from thuiszitters.models import EVENTS, ROUTE_33_VARIANTEN, CaseStatus
 from thuiszitters.settings import Settings
+from workflows import rules
+from workflows.calendar import amsterdam_date
+from workflows.contract import EVENTS, ROUTE_33_VARIANTEN, CaseStatus
 
 CASES = 20
 TERM_KEYS = (

@@ -7,7 +7,7 @@ escalation to the coordinator), the reminders ``lba_herinnering``, ``oudergespre
 The cases run on the time-skipping test server with one worker for the module; each test reads the server's clock
 first and moves it on with ``time_env.sleep``. A term fires at ``Beleid.termijn_uur`` Amsterdam time on its day: each
 test looks one minute before that moment (nothing yet) and one minute after (the term, once), and checks the hour
-against the time-zone database, independently of ``thuiszitters.calendar``.
+against the time-zone database, independently of ``workflows.calendar``.
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ from activities.register import Register
 from tests.cases import eventually, pupil, start, status_of
 from tests.fixtures.postgres import fresh_database
 from tests.fixtures.temporal import CaseWorker, case_worker
-from thuiszitters import policy, rules
-from thuiszitters.calendar import add_working_days, amsterdam_date, amsterdam_moment, dutch_public_holidays
-from thuiszitters.models import Aanmelding, CaseStatus, Escalatie, TijdlijnRegel, Uitkomst
-from thuiszitters.policy import DEFAULT_BELEID, Beleid
 from thuiszitters.settings import Settings
+from workflows import events, policy, rules
+from workflows.calendar import add_working_days, amsterdam_date, amsterdam_moment, dutch_public_holidays
+from workflows.contract import Aanmelding, CaseStatus, Escalatie, TijdlijnRegel, Uitkomst
+from workflows.policy import DEFAULT_BELEID, Beleid
 from workflows.thuiszitter import ThuiszitterWorkflow
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -714,7 +714,7 @@ async def test_a_running_case_keeps_the_default_policy_it_started_with_when_a_re
         # a new release shortens the default escalation term; the running case is replayed by the new code
         shorter = Beleid(escalatie_termijn_dagen=14, waarschuwingen_dagen=(7,))
         monkeypatch.setattr(policy, "DEFAULT_BELEID", shorter)
-        monkeypatch.setattr(rules, "DEFAULT_BELEID", shorter)
+        monkeypatch.setattr(events, "DEFAULT_BELEID", shorter)  # where open_case reads it
         newer = await cases.start(pupil(day), task_queue)
         await cases.expect_fires(newer, "twaalf_weken", day + timedelta(days=14))
         s = await status_of(running)

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from tests.cases import eventually, pupil, start, status_of
 from tests.fixtures.temporal import case_worker
-from thuiszitters.calendar import amsterdam_date, amsterdam_moment
-from thuiszitters.models import Escalatie
+from workflows.calendar import amsterdam_date, amsterdam_moment
+from workflows.contract import Escalatie
 
 
 async def test_case_without_place_is_escalated_exactly_at_twelve_weeks(time_env, register, test_settings):
@@ -42,6 +42,6 @@ async def test_case_without_place_is_escalated_exactly_at_twelve_weeks(time_env,
 
 
 def _term_hour() -> int:
-    from thuiszitters.policy import DEFAULT_BELEID
+    from workflows.policy import DEFAULT_BELEID
 
     return DEFAULT_BELEID.termijn_uur

@@ -29,9 +29,9 @@ from activities.register import Register
 from tests.cases import eventually, pupil, start
 from tests.fixtures.postgres import fresh_database
 from tests.outside import MailServer
-from thuiszitters.calendar import amsterdam_date
-from thuiszitters.models import CaseStatus, Rol, Uitkomst
 from thuiszitters.settings import Settings
+from workflows.calendar import amsterdam_date
+from workflows.contract import CaseStatus, Rol, Uitkomst
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -1,0 +1,88 @@
+"""Queueing the effects of an event or term: register lines, registration calls and messages, each with an
+idempotency key derived from the case and its event number, which the workflow hands to activities."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from workflows.contract import Rol
+from workflows.effects import Bericht, Effect, Registratie, Systeem, Vastlegging
+from workflows.state import CaseState
+from workflows.tasks import open_tasks
+
+
+def _next_key(state: CaseState, what: str) -> str:
+    return f"{state.case_id}:{state.volgnummer + 1}:{what}"
+
+
+def call(state: CaseState, systeem: Systeem, actie: str, **gegevens: Any) -> None:
+    state.openstaand.append(
+        Registratie(
+            sleutel=_next_key(state, f"{systeem.value}.{actie}"),
+            case_id=state.case_id,
+            leerling_ref=state.aanmelding.leerling_ref,
+            systeem=systeem,
+            actie=actie,
+            gegevens={k: v for k, v in gegevens.items() if v is not None},
+        )
+    )
+
+
+def send(state: CaseState, rol: Rol, sjabloon: str, **gegevens: Any) -> None:
+    state.openstaand.append(
+        Bericht(
+            sleutel=_next_key(state, f"{rol.value}.{sjabloon}"),
+            case_id=state.case_id,
+            leerling_ref=state.aanmelding.leerling_ref,
+            rol=rol,
+            sjabloon=sjabloon,
+            regio=state.aanmelding.regio,
+            sector=state.aanmelding.sector,
+            gegevens={k: v for k, v in gegevens.items() if v is not None},
+        )
+    )
+
+
+def record(state: CaseState, now: datetime, gebeurtenis: str, door: str | None) -> None:
+    """Close the event: one numbered register line with the case's state after it."""
+    state.volgnummer += 1
+    state.openstaand.append(
+        Vastlegging(
+            sleutel=f"{state.case_id}:{state.volgnummer}:vastlegging",
+            case_id=state.case_id,
+            volgnummer=state.volgnummer,
+            leerling_ref=state.aanmelding.leerling_ref,
+            workflow_id=state.workflow_id,
+            tijd=now,
+            gebeurtenis=gebeurtenis,
+            door=door,
+            sector=state.aanmelding.sector,
+            regio=state.aanmelding.regio,
+            school_brin=state.aanmelding.school_brin,
+            leerplichtig=state.leerplichtig,
+            startdatum=state.startdatum,
+            fase=state.fase,
+            regiehouder=state.regiehouder,
+            escalatie=state.escalatie,
+            route=state.route,
+            wachtlijst=state.wachtlijst,
+            afgesloten=state.afgesloten,
+            uitkomst=state.uitkomst,
+            open_taken=open_tasks(state),
+        )
+    )
+
+
+def effects_of(state: CaseState) -> Iterable[Effect]:
+    return tuple(state.openstaand)
+
+
+def take_effects(state: CaseState) -> list[Effect]:
+    """Hand the effects queued in ``state`` over to the caller (the workflow, which runs them) and empty its queue.
+
+    The workflow calls this after every rule it applies, so the state it keeps never holds a backlog of effects:
+    copying a state for the next event stays cheap however many effects are waiting to be carried out."""
+    effects, state.openstaand = state.openstaand, []
+    return effects
