@@ -38,7 +38,16 @@ Gebruik: python3 dev.py COMMANDO [ARGUMENTEN]
 
 
 def say(line: str) -> None:
-    print(f"[dev] {line}", flush=True)
+    try:
+        print(f"[dev] {line}", flush=True)
+    except OSError:
+        # Nobody reads any more (the terminal is closed, or 'dev.py up | head' has had its lines): starting or
+        # running anything now would leave it to run unwatched. Stop quietly; /dev/null takes what Python
+        # still wants to flush at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        sys.exit(1)
 
 
 def venv_python() -> Path:
@@ -129,7 +138,8 @@ def command_up(python: Path, args: list[str]) -> int:
     say("Lokale omgeving starten (stoppen met Ctrl-C) ...")
     os.chdir(ROOT)
     argv = [str(python), "-m", "thuiszitters.devstack", "up", *args]
-    # Replace this process: Ctrl-C and SIGTERM reach the stack directly, which stops everything in order.
+    # Replace this process: Ctrl-C, SIGTERM and the SIGHUP of a closed terminal reach the stack directly, which
+    # stops everything in order (as it does when its output is gone).
     os.execve(argv[0], argv, venv_env())
     return 0  # not reached
 

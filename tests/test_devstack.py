@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import fcntl
 import json
 import os
+import pty
+import select
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 import time
 import urllib.request
@@ -28,13 +32,20 @@ from typing import Any, TypeVar
 import asyncpg
 import pytest
 
-from tests.fixtures.processes import kill_processes_mentioning, processes_mentioning
+from tests.fixtures.processes import (
+    Running,
+    command_lines_containing,
+    kill_processes_mentioning,
+    processes_mentioning,
+)
 from thuiszitters.devstack import (
     DEMO_TEMPLATE,
     REPO_ROOT,
+    Console,
     DevStack,
     StackConfig,
     StackError,
+    free_port,
     http_ok,
     port_free,
     shift_to_recent,
@@ -65,6 +76,59 @@ def assert_nothing_left(stack_dir: Path, config: StackConfig) -> None:
     assert not LocalPostgres(stack_dir / "postgres").is_running()
     for port in (config.temporal_port, config.ui_port, config.codec_server_port, config.postgres_port):
         assert port is not None and port_free(port), f"poort {port} is na het stoppen nog bezet"
+
+
+def up_command(stack_dir: Path, config: StackConfig, *, worker: bool = False) -> list[str]:
+    """``python3 dev.py up`` as it runs after dev.py has replaced itself, on the config's ports."""
+    command = [
+        sys.executable,
+        "-m",
+        "thuiszitters.devstack",
+        "up",
+        "--data-dir",
+        str(stack_dir),
+        "--temporal-port",
+        str(config.temporal_port),
+        "--ui-port",
+        str(config.ui_port),
+        "--codec-server-port",
+        str(config.codec_server_port),
+        "--postgres-port",
+        str(config.postgres_port),
+    ]
+    if worker:
+        return [*command, "--no-demo", "--metrics-port", str(free_port())]
+    return [*command, "--no-worker"]
+
+
+def read_until(fd: int, marker: str, process: subprocess.Popen[bytes], seconds: float = START_SECONDS) -> str:
+    """Read ``up``'s output from ``fd`` until ``marker`` appears; fail with what it said if it never does."""
+    text = ""
+    deadline = time.monotonic() + seconds
+    while marker not in text:
+        assert time.monotonic() < deadline, f"'{marker}' kwam niet binnen {seconds} seconden:\n{text}"
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if not ready:
+            assert process.poll() is None, f"up stopte (code {process.returncode}):\n{text}"
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # a terminal whose last user has gone: EIO
+            chunk = b""
+        assert chunk, f"de uitvoer van up eindigde vóór '{marker}':\n{text}"
+        text += chunk.decode(errors="replace")
+    return text
+
+
+def up_log(stack_dir: Path) -> list[str]:
+    """What ``up`` said, from the log that outlives its terminal."""
+    return (stack_dir / "logs" / "up.log").read_text().splitlines()
+
+
+def take_controlling_terminal() -> None:
+    """In the child, between fork and exec: make stdin's terminal the controlling terminal of its new session,
+    as a terminal emulator does for the shell it starts."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
 def temporal_cli(stack: DevStack, *args: str) -> subprocess.CompletedProcess[str]:
@@ -184,28 +248,11 @@ def test_stack_answers_on_every_port_and_leaves_nothing_behind(stack_dir: Path) 
     assert any("Temporal antwoordt" in line for line in lines)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["ctrl-c", "sigterm", "sighup"])
 def test_up_stops_everything_and_exits_zero_on_a_signal(stack_dir: Path, signum: signal.Signals) -> None:
     config = config_for(stack_dir)
-    command = [
-        sys.executable,
-        "-m",
-        "thuiszitters.devstack",
-        "up",
-        "--data-dir",
-        str(stack_dir),
-        "--no-worker",
-        "--temporal-port",
-        str(config.temporal_port),
-        "--ui-port",
-        str(config.ui_port),
-        "--codec-server-port",
-        str(config.codec_server_port),
-        "--postgres-port",
-        str(config.postgres_port),
-    ]
     process = subprocess.Popen(
-        command,
+        up_command(stack_dir, config),
         cwd=REPO_ROOT,
         env=own_env(),
         stdout=subprocess.PIPE,
@@ -235,6 +282,177 @@ def test_up_stops_everything_and_exits_zero_on_a_signal(stack_dir: Path, signum:
     assert "Alles is gestopt." in text
     assert "Web UI" in text and f"http://localhost:{config.ui_port}" in text
     assert_nothing_left(stack_dir, config)
+
+
+def test_closing_the_terminal_stops_everything(stack_dir: Path) -> None:
+    """``python3 dev.py up`` in a terminal window that is then closed: the kernel hangs up the terminal, sends
+    SIGHUP to the session's leader, and every later write to the terminal fails."""
+    config = config_for(stack_dir)
+    terminal, tty = pty.openpty()
+    process = subprocess.Popen(
+        up_command(stack_dir, config),
+        cwd=REPO_ROOT,
+        env=own_env(),
+        stdin=tty,
+        stdout=tty,
+        stderr=tty,
+        start_new_session=True,
+        preexec_fn=take_controlling_terminal,
+    )
+    os.close(tty)
+    try:
+        read_until(terminal, "Stoppen met Ctrl-C.", process)
+        assert http_ok(f"http://127.0.0.1:{config.ui_port}/")
+        os.close(terminal)  # the window closes
+        terminal = -1
+        process.wait(timeout=120)
+    finally:
+        if terminal >= 0:
+            os.close(terminal)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
+    said = up_log(stack_dir)
+    assert "De terminal is gesloten (SIGHUP): stoppen ..." in said
+    assert said[-1] == "Alles is gestopt."
+    assert_nothing_left(stack_dir, config)
+
+
+@pytest.mark.parametrize(
+    ("close_after", "last_words"),
+    [
+        ("Stoppen met Ctrl-C.", "Alles is gestopt."),
+        ("PostgreSQL starten", "Opstarten afgebroken; alles is gestopt."),
+    ],
+    ids=["while-running", "while-starting"],
+)
+def test_a_closed_output_pipe_stops_everything(stack_dir: Path, close_after: str, last_words: str) -> None:
+    """``python3 dev.py up | head``: whatever read the output is gone. While running, up has nothing to write
+    and must notice it all the same; while starting, its next line is the first to fail."""
+    config = config_for(stack_dir)
+    process = subprocess.Popen(
+        up_command(stack_dir, config),
+        cwd=REPO_ROOT,
+        env=own_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    try:
+        read_until(process.stdout.fileno(), close_after, process)
+        process.stdout.close()  # the reading end of the pipe goes away
+        process.wait(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
+    said = up_log(stack_dir)
+    assert said[-1] == last_words, said
+    if close_after == "Stoppen met Ctrl-C.":
+        assert "De uitvoer is weg (terminal of pipe gesloten): stoppen ..." in said
+    assert_nothing_left(stack_dir, config)
+
+
+def test_a_killed_up_leaves_nothing_behind(stack_dir: Path) -> None:
+    """SIGKILL gives up no chance to stop anything: its lifeline does, PostgreSQL included."""
+    config = config_for(stack_dir)
+    process = subprocess.Popen(
+        up_command(stack_dir, config, worker=True),
+        cwd=REPO_ROOT,
+        env=own_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    try:
+        read_until(process.stdout.fileno(), "Stoppen met Ctrl-C.", process)
+        assert LocalPostgres(stack_dir / "postgres").is_running()
+        process.kill()
+        process.wait(timeout=10)
+    finally:
+        process.stdout.close()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert_nothing_left(stack_dir, config)
+    assert "ik ruim op" in (stack_dir / "logs" / "lifeline.log").read_text()
+
+
+# ------------------------------------------------------------------------------------- output and secrets
+
+
+def test_console_notices_a_closed_pipe_without_writing(tmp_path: Path) -> None:
+    read_end, write_end = os.pipe()
+    lost: list[bool] = []
+    with os.fdopen(write_end, "w") as out:
+        console = Console(tmp_path / "up.log", on_lost=lambda: lost.append(True), out=out, err=out)
+        console.say("De ontwikkelomgeving draait.")
+        assert os.read(read_end, 1000) == b"De ontwikkelomgeving draait.\n"
+        assert not console.check()
+        os.close(read_end)  # `up | head`: head has had its lines
+        assert console.check()
+        assert lost == [True]
+        console.say("Alles is gestopt.")  # goes nowhere and raises nothing
+        assert console.check()
+        assert lost == [True]
+    said = (tmp_path / "up.log").read_text()
+    assert "De ontwikkelomgeving draait." in said
+    assert said.rstrip().endswith("Alles is gestopt.")
+
+
+def test_console_survives_writing_to_a_closed_pipe(tmp_path: Path) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    lost: list[bool] = []
+    with os.fdopen(write_end, "w") as out:
+        console = Console(tmp_path / "up.log", on_lost=lambda: lost.append(True), out=out, err=out)
+        console.error("Fout: iets")  # BrokenPipeError inside; noticed, not raised
+        console.say("Alles is gestopt.")
+    assert lost == [True]
+    assert "Alles is gestopt." in (tmp_path / "up.log").read_text()
+
+
+def test_no_secret_is_on_any_command_line(stack_dir: Path) -> None:
+    """The process list is readable by every local user: the codec key and token (also inside the Web UI's
+    codec endpoint) must not be in any command line, of long-running parts nor of the short commands the stack
+    runs while starting (sampled every few milliseconds)."""
+    config = config_for(stack_dir, worker=True, demo=True)
+    stack = DevStack(config, base_env=own_env(), say=lambda line: None)
+    keys, token = stack.env["THUISZITTERS_CODEC_KEYS"], stack.env["THUISZITTERS_CODEC_SERVER_TOKEN"]
+    secrets = [token, keys, keys.split(":", 1)[1]]
+    seen: dict[int, Running] = {}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            seen.update((process.pid, process) for process in command_lines_containing(secrets))
+            time.sleep(0.005)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        stack.start()
+        assert stack.demo_returncode == 0
+        labels = {child.label for child in stack.children}
+        assert {"Temporal", "Codec-server", "Worker"} <= labels
+        # The Web UI still calls the codec server with the token: it gets the endpoint from a private file.
+        with urllib.request.urlopen(f"http://127.0.0.1:{config.ui_port}/api/v1/settings", timeout=10) as response:
+            assert json.load(response)["Codec"]["Endpoint"] == stack.ui_codec_endpoint
+        assert stack.temporal_settings_file.stat().st_mode & 0o077 == 0
+        # The dev server does not even have them in its environment.
+        temporal = next(child for child in stack.children if child.label == "Temporal")
+        environ = Path(f"/proc/{temporal.pid}/environ").read_bytes()
+        assert not any(secret.encode() in environ for secret in secrets)
+        seen.update((process.pid, process) for process in command_lines_containing(secrets))
+    finally:
+        done.set()
+        sampler.join(timeout=10)
+        stack.stop()
+    assert not seen, f"geheim op de opdrachtregel van: {[process.cmdline.split()[0] for process in seen.values()]}"
 
 
 # ----------------------------------------------------------------------------------------- start failures
@@ -344,7 +562,8 @@ def test_worker_takes_the_demo_cases_and_they_survive_a_restart(stack_dir: Path)
 
 def test_database_url_means_no_local_postgres_and_no_password_on_screen(stack_dir: Path) -> None:
     config = config_for(stack_dir)
-    elsewhere = "postgresql://casus:geheim@127.0.0.1:5999/register"
+    password = f"geheim-{os.urandom(8).hex()}"  # unique, so that no other process can mention it by chance
+    elsewhere = f"postgresql://casus:{password}@127.0.0.1:5999/register"
     lines: list[str] = []
     stack = DevStack(config, base_env=own_env() | {"DATABASE_URL": elsewhere}, say=lines.append)
     try:
@@ -355,6 +574,7 @@ def test_database_url_means_no_local_postgres_and_no_password_on_screen(stack_di
         shown = "\n".join([*lines, summary(stack)])
         assert "postgresql://casus@127.0.0.1:5999/register" in shown
         assert "geheim" not in shown
+        assert not command_lines_containing([password]), "het wachtwoord staat op een opdrachtregel"
     finally:
         stack.stop()
     assert_nothing_left(stack_dir, config)

@@ -10,9 +10,14 @@
 5. the demo cases (``python starter.py``), from ``examples/demo_aanmeldingen.csv`` with its dates moved to lie
    just as far in the past today as they did when the file was written;
 
-then prints where everything is and waits. Ctrl-C (or SIGTERM) stops everything in reverse order. The output
-of every child goes to ``.data/logs/``. The encryption key (``.data/keys/codec_keys``, id ``dev-1``) and the
-codec server's token (``.data/keys/codec_token``) are generated on first start and kept.
+then prints where everything is and waits. Ctrl-C, SIGTERM, closing the terminal (SIGHUP) and losing the output
+(the terminal or a pipe such as ``up | head`` closed) all stop everything in reverse order; what ``up`` said is
+also kept in ``.data/logs/up.log``, to be read after the terminal is gone. Should ``up`` itself die without
+stopping (SIGKILL, a crash), a small helper process, the :class:`Lifeline`, stops what it left running. The
+output of every child goes to ``.data/logs/``. The encryption key (``.data/keys/codec_keys``, id ``dev-1``) and
+the codec server's token (``.data/keys/codec_token``) are generated on first start and kept; no secret is ever
+put on a command line, where every local user could read it in the process list: children get them in their
+environment or, for the Temporal dev server, in a file of mode 0600 (see :meth:`DevStack.temporal_settings_file`).
 
 Tests and benchmarks start the same stack in a temporary folder on free ports::
 
@@ -31,6 +36,7 @@ import json
 import os
 import random
 import secrets
+import select
 import shlex
 import signal
 import socket
@@ -40,12 +46,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit, urlunsplit
 
 from thuiszitters.binaries import temporal_cli
@@ -67,6 +73,12 @@ DEMO_NEWEST_START_DAYS_AGO = 3
 START_TIMEOUT_SECONDS = 90.0
 DEMO_TIMEOUT_SECONDS = 180.0
 POLL_SECONDS = 0.3
+OUTPUT_CHECK_SECONDS = 0.5
+"""How often ``up`` looks whether its terminal or output pipe is still there, without writing to it."""
+LIFELINE_GRACE_SECONDS = 15.0
+"""How long the :class:`Lifeline` gives what ``up`` left behind to stop after SIGTERM, before SIGKILL."""
+MODULE = __spec__.name if __spec__ is not None else "thuiszitters.devstack"
+"""This module's name for ``python -m``, also when it is run that way (``__name__`` is then ``__main__``)."""
 
 
 class StackError(RuntimeError):
@@ -139,8 +151,8 @@ class Child:
         with log_file.open("ab") as log:
             log.write(f"\n===== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(args)}\n".encode())
             log.flush()
-            # A session of its own: Ctrl-C in the terminal reaches only the stack, which stops the children in
-            # order; the whole process group is signalled when stopping.
+            # A session of its own: Ctrl-C in the terminal, and the SIGHUP of a terminal that closes, reach only
+            # the stack, which stops the children in order; the whole process group is signalled when stopping.
             self.process = subprocess.Popen(
                 list(args),
                 stdin=subprocess.DEVNULL,
@@ -189,6 +201,229 @@ class Child:
             os.killpg(self.process.pid, signum)
 
 
+class Lifeline:
+    """A small helper process that stops what a stack left running when its owner died without stopping it.
+
+    The owner (``up``, or a test that started a :class:`DevStack`) lists every part on the helper's stdin as it
+    starts it: ``+group PGID`` for a child's process group, ``+postgres DIR`` for the local PostgreSQL, and
+    unlists it (``-group``, ``-postgres``) once it has stopped it. Only the owner holds that pipe open, so it
+    closes however the owner ends, SIGKILL included; the helper then stops whatever is still listed (SIGTERM to
+    each group, SIGKILL after :data:`LIFELINE_GRACE_SECONDS`, then ``pg_ctl stop -m fast``) and exits. After an
+    orderly stop nothing is listed any more and it exits without touching anything.
+
+    Not ``prctl(PR_SET_PDEATHSIG)`` in a ``preexec_fn``: that is Linux-only, fires when the *thread* that started
+    the child ends rather than the process, needs a ``preexec_fn`` (unsafe in a process with threads), and cannot
+    reach PostgreSQL, which ``pg_ctl`` starts as a daemon that is no child of ours.
+    """
+
+    def __init__(self, log_file: Path, *, cwd: Path, env: Mapping[str, str]) -> None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        with log_file.open("ab") as log:
+            # Its own session: the terminal's Ctrl-C and SIGHUP must not take it down together with ``up``.
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", MODULE, "lifeline"],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=cwd,
+                env=dict(env),
+                start_new_session=True,
+            )
+
+    def watch_group(self, pgid: int) -> None:
+        self._send(f"+group {pgid}")
+
+    def release_group(self, pgid: int) -> None:
+        self._send(f"-group {pgid}")
+
+    def watch_postgres(self, data_dir: Path) -> None:
+        self._send(f"+postgres {data_dir}")
+
+    def release_postgres(self, data_dir: Path) -> None:
+        self._send(f"-postgres {data_dir}")
+
+    def close(self, timeout: float = LIFELINE_GRACE_SECONDS + 60) -> None:
+        """Close the pipe (the helper stops whatever is still listed) and wait for the helper to finish."""
+        stdin = self.process.stdin
+        if stdin is not None:
+            with contextlib.suppress(OSError, ValueError):
+                stdin.close()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+
+    def _send(self, line: str) -> None:
+        stdin = self.process.stdin
+        if stdin is None:
+            return
+        # A helper that is gone can no longer help; the stack itself runs on.
+        with contextlib.suppress(OSError, ValueError):
+            stdin.write(f"{line}\n".encode())
+            stdin.flush()
+
+
+def run_lifeline(lines: Iterable[str], say: Callable[[str], None]) -> int:
+    """The helper's side of :class:`Lifeline`: follow the list until the pipe closes, then stop what is left."""
+    groups: list[int] = []
+    postgres_dirs: list[Path] = []
+    for line in lines:
+        action, _, value = line.strip().partition(" ")
+        if action == "+group":
+            groups.append(int(value))
+        elif action == "-group" and int(value) in groups:
+            groups.remove(int(value))
+        elif action == "+postgres":
+            postgres_dirs.append(Path(value))
+        elif action == "-postgres" and Path(value) in postgres_dirs:
+            postgres_dirs.remove(Path(value))
+    running = [pgid for pgid in groups if _group_running(pgid)]
+    if not running and not postgres_dirs:
+        return 0
+    say(f"{time.strftime('%Y-%m-%d %H:%M:%S')} De ontwikkelomgeving is gestopt zonder op te ruimen; ik ruim op.")
+    for pgid in reversed(running):
+        say(f"  procesgroep {pgid}: SIGTERM")
+        _signal_group(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + LIFELINE_GRACE_SECONDS
+    while (running := [pgid for pgid in running if _group_running(pgid)]) and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+    for pgid in running:
+        say(f"  procesgroep {pgid}: na {LIFELINE_GRACE_SECONDS:.0f} seconden nog niet gestopt, SIGKILL")
+        _signal_group(pgid, signal.SIGKILL)
+    failed = False
+    if postgres_dirs:
+        from thuiszitters.pgserver import LocalPostgres, PostgresError
+
+        for data_dir in reversed(postgres_dirs):
+            say(f"  PostgreSQL in {data_dir} stoppen")
+            try:
+                LocalPostgres(data_dir).stop("fast")
+            except PostgresError as error:
+                say(f"  PostgreSQL stoppen is mislukt: {error}")
+                failed = True
+    say("  Klaar.")
+    return 1 if failed else 0
+
+
+def _signal_group(pgid: int, signum: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
+
+
+def _group_running(pgid: int) -> bool:
+    """Whether a process of the group still runs. Zombies do not count: once their parent is gone, they wait for
+    whoever adopted them (not every container's first process collects them) and hold nothing."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True
+    for stat_file in proc.glob("[0-9]*/stat"):
+        try:
+            # pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses.
+            state, _ppid, pgrp = stat_file.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, IndexError, ValueError):
+            continue
+        if int(pgrp) == pgid and state != "Z":
+            return True
+    return False
+
+
+class Console:
+    """Where ``up`` reports to the person who started it: stdout (errors on stderr) and ``.data/logs/up.log``.
+
+    That person can go away while ``up`` runs: the terminal window is closed (writing to it then fails with
+    EIO), or whatever read the output stopped (``up | head``: EPIPE, as Python ignores SIGPIPE and raises
+    BrokenPipeError instead). :meth:`check` notices both without writing (poll() reports POLLERR or POLLHUP on
+    the stream), so it is noticed also while ``up`` has nothing to say; a failed write notices it too. Either
+    way ``on_lost`` is called once, so that ``up`` stops everything; the lost stream is pointed at /dev/null so
+    that later writes (and Python's own flush at exit) cannot fail, and the log file keeps the rest of the story.
+    """
+
+    def __init__(
+        self,
+        log_file: Path | None,
+        on_lost: Callable[[], None],
+        *,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+    ) -> None:
+        self._out = out or sys.stdout
+        self._err = err or sys.stderr
+        self._on_lost = on_lost
+        self._lock = threading.Lock()
+        self.lost = False
+        self._log: IO[str] | None = None
+        if log_file is not None:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            self._log = log_file.open("a", encoding="utf-8", buffering=1)
+            self._log.write(f"\n===== {time.strftime('%Y-%m-%d %H:%M:%S')} up (pid {os.getpid()})\n")
+
+    def say(self, text: str) -> None:
+        self._write(self._out, text)
+
+    def error(self, text: str) -> None:
+        self._write(self._err, text)
+
+    def check(self) -> bool:
+        """Whether the output is lost, found by polling stdout and stderr for an error or hang-up."""
+        poller = select.poll()
+        streams: dict[int, TextIO] = {}
+        for stream in (self._out, self._err):
+            try:
+                fd = stream.fileno()
+            except (OSError, ValueError):
+                continue
+            poller.register(fd, 0)  # no events asked for: POLLERR and POLLHUP are always reported
+            streams[fd] = stream
+        for fd, events in poller.poll(0):
+            if events & (select.POLLERR | select.POLLHUP):
+                self._lose(streams[fd])
+        return self.lost
+
+    def watch(self, every: float = OUTPUT_CHECK_SECONDS) -> threading.Thread:
+        """:meth:`check` in a background thread until the output is lost."""
+
+        def keep_checking() -> None:
+            while not self.check():
+                time.sleep(every)
+
+        thread = threading.Thread(target=keep_checking, name="up-output", daemon=True)
+        thread.start()
+        return thread
+
+    def _write(self, stream: TextIO, text: str) -> None:
+        if self._log is not None:
+            with contextlib.suppress(OSError):
+                self._log.write(text + "\n")
+        try:
+            stream.write(text + "\n")
+            stream.flush()
+        except OSError:  # BrokenPipeError after ``| head``, EIO once the terminal is closed, ...
+            self._lose(stream)
+
+    def _lose(self, stream: TextIO) -> None:
+        with self._lock:
+            with contextlib.suppress(OSError, ValueError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                try:
+                    os.dup2(devnull, stream.fileno())
+                finally:
+                    os.close(devnull)
+            first = not self.lost
+            self.lost = True
+        if first:
+            if self._log is not None:
+                with contextlib.suppress(OSError):
+                    self._log.write("(De terminal of pipe van deze uitvoer is gesloten: alles wordt gestopt.)\n")
+            self._on_lost()
+
+
 class DevStack:
     """The whole local stack: :meth:`start` and :meth:`stop`, or use it as a context manager.
 
@@ -211,6 +446,7 @@ class DevStack:
         self._abort = abort or threading.Event()
         self._postgres: LocalPostgres | None = None
         self._children: list[Child] = []
+        self._lifeline: Lifeline | None = None
         self._started = False
         self.database_url: str | None = None
         self.demo_file: Path | None = None
@@ -326,6 +562,31 @@ class DevStack:
         self.env_file.chmod(0o600)
         return self.env_file
 
+    @property
+    def temporal_settings_file(self) -> Path:
+        """Settings of ``temporal server start-dev`` that must stay off its command line (mode 0600)."""
+        return self.keys_dir / "temporal_server.yaml"
+
+    def write_temporal_settings(self) -> Path:
+        """Write :attr:`temporal_settings_file`: today the Web UI's codec endpoint, whose path carries the codec
+        server's token (the UI cannot send a header). ``start-dev`` has no environment variable or config file
+        of its own for it; the CLI's environment file (``--env-file``) sets any flag of the active environment,
+        ``default``, that the command line leaves unset. It also keeps a user's own
+        ``~/.config/temporalio/temporal.yaml`` from reaching the dev server. Rewritten at every start."""
+        flags: dict[str, str] = {}
+        if self.ui_codec_endpoint is not None:
+            flags["ui-codec-endpoint"] = self.ui_codec_endpoint
+        lines = [
+            "# Written by thuiszitters.devstack at every start: flags of `temporal server start-dev` that must not",
+            "# appear in the process list. Read through --env-file.",
+            "env:",
+            "  default:" + ("" if flags else " {}"),
+            # A JSON string is a valid YAML double-quoted scalar.
+            *(f"    {name}: {json.dumps(value)}" for name, value in flags.items()),
+        ]
+        _write_private(self.temporal_settings_file, "\n".join(lines) + "\n")
+        return self.temporal_settings_file
+
     # ------------------------------------------------------------------------------------------- life cycle
 
     def start(self) -> None:
@@ -335,18 +596,24 @@ class DevStack:
         self._started = True
         try:
             self._check_ports()
+            self._lifeline = Lifeline(self.log_dir / "lifeline.log", cwd=self.root, env=_without_secrets(self.env))
+            self._check_abort()
             self._start_postgres()
+            self._check_abort()
             self._start_temporal()
             self.write_env_file()
             if self.codec_server_enabled:
+                self._check_abort()
                 self._start_codec_server()
             else:
                 self._say("Codec-server overgeslagen (thuiszitters/codec_server.py ontbreekt of is uitgezet).")
             if self.worker_enabled:
+                self._check_abort()
                 self._start_worker()
             elif self.config.worker:
                 self._say("Worker overgeslagen: worker.py ontbreekt.")
             if self.demo_enabled:
+                self._check_abort()
                 self._run_demo()
             elif self.config.demo and self.config.worker:
                 self._say("Demo-aanmeldingen overgeslagen: starter.py of het voorbeeldbestand ontbreekt.")
@@ -355,12 +622,15 @@ class DevStack:
             raise
 
     def stop(self) -> None:
-        """Stop in reverse order: worker (given time to finish), codec server, Temporal, PostgreSQL."""
+        """Stop in reverse order: worker (given time to finish), codec server, Temporal, PostgreSQL; then let the
+        lifeline go (it stops whatever could not be stopped here, and exits)."""
         while self._children:
             child = self._children.pop()
             if child.alive():
                 self._say(f"{child.label} stoppen ...")
             child.stop()
+            if self._lifeline is not None:
+                self._lifeline.release_group(child.pid)
         if self._postgres is not None:
             postgres, self._postgres = self._postgres, None
             from thuiszitters.pgserver import PostgresError
@@ -371,6 +641,12 @@ class DevStack:
                 postgres.stop()
             except PostgresError as error:
                 self._say(f"PostgreSQL stoppen is mislukt: {error}")
+            else:
+                if self._lifeline is not None:
+                    self._lifeline.release_postgres(postgres.data_dir)
+        if self._lifeline is not None:
+            lifeline, self._lifeline = self._lifeline, None
+            lifeline.close()
         self._started = False
 
     def failed_child(self) -> Child | None:
@@ -432,6 +708,8 @@ class DevStack:
                 "in gebruik. Stop wat daar draait, of kies een andere poort met --postgres-port."
             )
         self._postgres = postgres
+        if self._lifeline is not None:
+            self._lifeline.watch_postgres(postgres.data_dir)
         try:
             postgres.start()
         except PostgresError as error:
@@ -447,6 +725,9 @@ class DevStack:
             self.temporal_binary,
             "server",
             "start-dev",
+            # Flags that carry a secret come from this file, not from the command line.
+            "--env-file",
+            str(self.write_temporal_settings()),
             "--db-filename",
             str(state / "temporal.db"),
             # Write-ahead log: readers no longer wait for a write to finish (docs/performance.md); every commit is
@@ -464,10 +745,9 @@ class DevStack:
             "--ui-disable-news-fetch",
             *cli_flags(),
         ]
-        if self.ui_codec_endpoint is not None:
-            args += ["--ui-codec-endpoint", self.ui_codec_endpoint]
         self._say(f"Temporal dev server starten (gegevens in {_show(state / 'temporal.db')}) ...")
-        child = self._spawn("Temporal", "temporal", args, stop_timeout=20)
+        # The dev server needs none of the project's secrets (its codec endpoint comes from the settings file).
+        child = self._spawn("Temporal", "temporal", args, stop_timeout=20, env=_without_secrets(self.env))
         self._wait(child, self._temporal_ready)
         self._wait(child, lambda: http_ok(f"http://{HOST}:{self.config.ui_port}/"), what="de Web UI")
         self._say(f"Temporal antwoordt op {self.temporal_address}; Web UI op {self.ui_url}.")
@@ -501,11 +781,12 @@ class DevStack:
             cwd=self.root,
             stop_timeout=10,
         )
+        if self._lifeline is not None:
+            self._lifeline.watch_group(child.pid)
         deadline = time.monotonic() + DEMO_TIMEOUT_SECONDS
         try:
             while child.alive():
-                if self._abort.is_set():
-                    raise StackAborted("Opstarten afgebroken.")
+                self._check_abort()
                 if time.monotonic() > deadline:
                     raise StackError(
                         f"starter.py was na {DEMO_TIMEOUT_SECONDS:.0f} seconden nog niet klaar. "
@@ -514,6 +795,8 @@ class DevStack:
                 time.sleep(POLL_SECONDS)
         finally:
             child.stop()
+            if self._lifeline is not None:
+                self._lifeline.release_group(child.pid)
         self.demo_returncode = child.returncode
         if child.returncode == 0:
             self._say(f"Demo-aanmeldingen staan klaar ({rows} casussen, nieuw of al open).")
@@ -527,17 +810,31 @@ class DevStack:
 
     # ---------------------------------------------------------------------------------------------- helpers
 
-    def _spawn(self, label: str, log_name: str, args: Sequence[str], *, stop_timeout: float) -> Child:
+    def _spawn(
+        self,
+        label: str,
+        log_name: str,
+        args: Sequence[str],
+        *,
+        stop_timeout: float,
+        env: Mapping[str, str] | None = None,
+    ) -> Child:
         child = Child(
             label,
             args,
             self.log_dir / f"{log_name}.log",
-            env=self.env,
+            env=self.env if env is None else env,
             cwd=self.root,
             stop_timeout=stop_timeout,
         )
         self._children.append(child)
+        if self._lifeline is not None:
+            self._lifeline.watch_group(child.pid)
         return child
+
+    def _check_abort(self) -> None:
+        if self._abort.is_set():
+            raise StackAborted("Opstarten afgebroken.")
 
     def _wait(
         self,
@@ -551,8 +848,7 @@ class DevStack:
         name = what or child.label
         deadline = time.monotonic() + timeout
         while True:
-            if self._abort.is_set():
-                raise StackAborted("Opstarten afgebroken.")
+            self._check_abort()
             if not child.alive():
                 raise StackError(
                     f"{child.label} is tijdens het opstarten gestopt (code {child.returncode}). "
@@ -723,6 +1019,20 @@ def redact_dsn(dsn: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner may read (mode 0600 from the start, in a folder of mode 0700)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an older file may have had a wider mode
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+
+
+def _without_secrets(env: Mapping[str, str]) -> dict[str, str]:
+    """An environment for a child that needs none of the project's settings: no keys, token or database DSN."""
+    return {key: value for key, value in env.items() if not key.startswith("THUISZITTERS_") and key != "DATABASE_URL"}
+
+
 def _read_or_create(path: Path, make: Callable[[], str]) -> str:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
@@ -776,9 +1086,11 @@ def summary(stack: DevStack) -> str:
     cli = f"temporal workflow list --address {stack.temporal_address}"
     lines += ["", f"Casussen bekijken met de CLI:  {cli}"]
     if stack.codec_server_url is not None:
+        # In the environment, not as --codec-auth: a command line is visible to every local user.
         token_file = _show(stack.keys_dir / "codec_token")
         lines.append(
-            f'  ontsleuteld: --codec-endpoint {stack.codec_server_url} --codec-auth "Bearer $(cat {token_file})"'
+            f"  ontsleuteld: eerst export TEMPORAL_CODEC_ENDPOINT={stack.codec_server_url} "
+            f'TEMPORAL_CODEC_AUTH="Bearer $(cat {token_file})"'
         )
     lines += ["", f"Instellingen voor scripts in een shell:  set -a; . {_show(stack.env_file)}; set +a"]
     lines += ["", "Stoppen met Ctrl-C."]
@@ -803,16 +1115,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     up.add_argument("--codec-server-port", type=int, default=8081, help="poort van de codec-server (standaard 8081)")
     up.add_argument("--postgres-port", type=int, default=None, help="poort van PostgreSQL (standaard: onthouden)")
     up.add_argument("--metrics-port", type=int, default=9464, help="Prometheus-metrics van de worker (standaard 9464)")
+    commands.add_parser("lifeline", help="intern, gestart door up: ruimt op als up verdwijnt zonder alles te stoppen")
     args = parser.parse_args(argv)
+    if args.command == "lifeline":
+        return run_lifeline(sys.stdin, say=_print)
+    return run_up(args)
 
+
+def run_up(args: argparse.Namespace) -> int:
+    """``up``: start the stack, say where everything is, and stop it all again on Ctrl-C, SIGTERM, a closed
+    terminal (SIGHUP) or a lost output, or when a part stops by itself."""
     stopping = threading.Event()
+    received: list[int] = []
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
         stopping.set()
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    # A closed terminal sends SIGHUP, whose default would end up at once and leave every child running. Unless it
+    # is ignored already, as under nohup: whoever started up that way wants the stack to outlive the terminal.
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, on_signal)
+    # SIGPIPE stays ignored (Python's own default, made explicit): its default would end up as abruptly. A write to
+    # a closed pipe then fails with BrokenPipeError instead, which the console turns into an orderly stop.
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
 
+    console = Console(args.data_dir / "logs" / "up.log", on_lost=stopping.set)
+    console.watch()
     config = StackConfig(
         data_dir=args.data_dir,
         temporal_port=args.temporal_port,
@@ -823,17 +1154,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         worker=not args.no_worker,
         demo=not (args.no_demo or args.no_worker),
     )
-    stack = DevStack(config, abort=stopping)
+    stack = DevStack(config, say=console.say, abort=stopping)
+    try:
+        return _run_until_stopped(stack, console, stopping, received)
+    finally:
+        stack.stop()  # after anything unforeseen too; does nothing once the stack has stopped in order
+
+
+def _run_until_stopped(stack: DevStack, console: Console, stopping: threading.Event, received: list[int]) -> int:
     try:
         stack.start()
     except StackAborted:
-        _print("Opstarten afgebroken; alles is gestopt.")
+        console.say("Opstarten afgebroken; alles is gestopt.")
         return 0
     except StackError as error:
-        print(f"\nFout: {error}", file=sys.stderr, flush=True)
-        _print("Wat al draaide is gestopt.")
+        console.error(f"\nFout: {error}")
+        console.say("Wat al draaide is gestopt.")
         return 1
-    _print(summary(stack))
+    console.say(summary(stack))
 
     checks = 0
     while not stopping.wait(1.0):
@@ -849,13 +1187,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             server_log = _show(stack.data_dir / "postgres" / "postgres.log")
             problem = f"PostgreSQL is onverwacht gestopt; zie de serverlog {server_log}"
         if problem is not None:
-            print(f"\nFout: {problem}", file=sys.stderr, flush=True)
+            console.error(f"\nFout: {problem}")
             stack.stop()
-            _print("De rest is gestopt.")
+            console.say("De rest is gestopt.")
             return 1
-    _print("\nStoppen ...")
+    if signal.SIGHUP in received:
+        console.say("\nDe terminal is gesloten (SIGHUP): stoppen ...")
+    elif console.lost:
+        console.say("\nDe uitvoer is weg (terminal of pipe gesloten): stoppen ...")
+    else:
+        console.say("\nStoppen ...")
     stack.stop()
-    _print("Alles is gestopt.")
+    console.say("Alles is gestopt.")
     return 0
 
 
