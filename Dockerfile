@@ -14,12 +14,13 @@ RUN groupadd --system --gid 10001 thuiszitters \
 WORKDIR /app
 
 # Only what the package needs: never the local .venv, .data (keys, databases) or an .env file.
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY thuiszitters/ thuiszitters/
 COPY workflows/ workflows/
 COPY activities/ activities/
 COPY worker.py starter.py ./
-RUN pip install . \
+# The versions CI saw (constraints.txt), without the development extra: no Temporal CLI, test server or PostgreSQL.
+RUN pip install --constraint constraints.txt . \
     && python -c "import thuiszitters, workflows, activities"
 
 # The code stays owned by root and read-only for the service user.

@@ -5,6 +5,7 @@
     python3 dev.py test      the test suite; extra arguments go to pytest (python3 dev.py test -m fault)
     python3 dev.py check     ruff and mypy
     python3 dev.py install   (re)install the project and its development tools in .venv
+    python3 dev.py lock      write the installed versions to constraints.txt (after changing the dependencies)
 
 Every command first makes sure ``.venv`` exists and holds the project as described by the current
 ``pyproject.toml`` (installed again whenever that file changes), then runs inside it.
@@ -30,10 +31,11 @@ USAGE = """\
 Gebruik: python3 dev.py COMMANDO [ARGUMENTEN]
 
   up        start de lokale omgeving (PostgreSQL, Temporal, codec-server, worker, demo-casussen)
-            opties gaan naar 'python -m thuiszitters.devstack up', bijvoorbeeld --no-demo
+            opties gaan naar 'python -m devtools.devstack up', bijvoorbeeld --no-demo
   test      draai de tests; extra argumenten gaan naar pytest, bijvoorbeeld: test -m fault
   check     ruff en mypy
   install   installeer het project en de ontwikkelhulpmiddelen opnieuw in .venv
+  lock      schrijf de geïnstalleerde versies naar constraints.txt (na een wijziging van de afhankelijkheden)
 """
 
 
@@ -81,8 +83,15 @@ def ensure_venv() -> Path:
     return python
 
 
+CONSTRAINTS = ROOT / "constraints.txt"
+
+
 def project_hash() -> str:
-    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    """Changes whenever ``pyproject.toml`` or the pinned versions in ``constraints.txt`` change."""
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes())
+    if CONSTRAINTS.exists():
+        digest.update(CONSTRAINTS.read_bytes())
+    return digest.hexdigest()
 
 
 def install(python: Path, *, force: bool) -> None:
@@ -98,6 +107,8 @@ def install(python: Path, *, force: bool) -> None:
         reason = "pyproject.toml is gewijzigd"
     say(f"Project en ontwikkelhulpmiddelen installeren in .venv ({reason}) ...")
     command = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--editable", ".[dev]"]
+    if CONSTRAINTS.exists():  # the versions CI saw, so a fresh machine gets the same
+        command += ["--constraint", str(CONSTRAINTS)]
     # pip's own output goes to a log; it is shown only when something goes wrong.
     with INSTALL_LOG.open("w") as log:
         result = subprocess.run(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, check=False)
@@ -137,7 +148,7 @@ def exit_code(returncode: int) -> int:
 def command_up(python: Path, args: list[str]) -> int:
     say("Lokale omgeving starten (stoppen met Ctrl-C) ...")
     os.chdir(ROOT)
-    argv = [str(python), "-m", "thuiszitters.devstack", "up", *args]
+    argv = [str(python), "-m", "devtools.devstack", "up", *args]
     # Replace this process: Ctrl-C, SIGTERM and the SIGHUP of a closed terminal reach the stack directly, which
     # stops everything in order (as it does when its output is gone).
     os.execve(argv[0], argv, venv_env())
@@ -171,6 +182,28 @@ def command_check(python: Path, args: list[str]) -> int:
     return 0
 
 
+def command_lock(python: Path, args: list[str]) -> int:
+    """Pin what .venv holds now, so that dev.py, CI and the Dockerfile install the same versions."""
+    result = subprocess.run(
+        [str(python), "-m", "pip", "freeze", "--all", "--exclude-editable", "--disable-pip-version-check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        say("pip freeze is mislukt: " + result.stderr.strip())
+        return 1
+    pinned = [line for line in result.stdout.splitlines() if line and not line.startswith(("thuiszitters", "pip=="))]
+    header = [
+        "# The versions CI saw: dev.py and the Dockerfile install with 'pip install -c constraints.txt'.",
+        "# Regenerate after changing dependencies in pyproject.toml: python3 dev.py lock",
+    ]
+    CONSTRAINTS.write_text("\n".join([*header, *pinned]) + "\n")
+    STAMP.write_text(project_hash() + "\n")
+    say(f"{len(pinned)} versies vastgelegd in constraints.txt.")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if sys.version_info < MINIMUM_PYTHON:
         wanted = ".".join(str(part) for part in MINIMUM_PYTHON)
@@ -183,7 +216,7 @@ def main(argv: list[str]) -> int:
         print(USAGE, end="")
         return 0 if argv else 2
     command, args = argv[0], argv[1:]
-    commands = {"up": command_up, "test": command_test, "check": command_check}
+    commands = {"up": command_up, "test": command_test, "check": command_check, "lock": command_lock}
     if command not in (*commands, "install"):
         print(f"Onbekend commando: {command}\n", file=sys.stderr)
         print(USAGE, end="", file=sys.stderr)

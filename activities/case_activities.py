@@ -20,8 +20,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.adapters import KANAAL_NIET_INGESTELD, BerichtKanaal, HttpRegistratieAdapter, channels_for
-from activities.register import Register
 from activities.templates import render
+from thuiszitters.register.store import Register
 from thuiszitters.settings import Kanaal, Settings, SettingsError
 from workflows import policy
 from workflows.effects import Bericht, Registratie, RegistratieUitkomst, Vastlegging

@@ -155,7 +155,7 @@ async def run_worker(task_queue: str) -> None:
 
     from temporalio.worker import Worker
 
-    from worker import WorkerTuning
+    from thuiszitters.temporal.worker import WorkerTuning
 
     client = await _connect()
     tuning = WorkerTuning.from_env()

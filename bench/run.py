@@ -65,12 +65,13 @@ from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-import starter
 from bench.bare import BARE_WORKFLOW_TYPE, BarePlan, BareWorkflow, BareWorkflowWithSummaries, bare_workflow_id
-from thuiszitters.converter import build_data_converter
-from thuiszitters.devstack import Child, DevStack, StackConfig
+from devtools.devstack import Child, DevStack, StackConfig
+from thuiszitters import intake
+from thuiszitters.cases import start_case
 from thuiszitters.settings import Settings
-from worker import WorkerTuning
+from thuiszitters.temporal.converter import build_data_converter
+from thuiszitters.temporal.worker import WorkerTuning
 from workflows import policy, rules
 from workflows.calendar import amsterdam_date
 from workflows.contract import WORKFLOW_TYPE, Aanmelding, CaseStatus, workflow_id_for
@@ -510,7 +511,7 @@ class Bench:
         path = write_csv(self.work / f"{scenario}.csv", cases)
         plan_file = self.work / f"plan_{scenario}.json"
         plan_file.write_text(json.dumps(asdict(bare_plan(fase, [(UPDATE_EVENT, {"toelichting": "x"})]))))
-        concurrency = str(getattr(starter, "DEFAULT_CONCURRENCY", 1))
+        concurrency = str(getattr(intake, "DEFAULT_CONCURRENCY", 1))
         bare_command = [sys.executable, "-m", "bench.bare", "start", str(path), "--task-queue", BARE_QUEUE]
         bare_command += ["--plan", str(plan_file), "--concurrency", concurrency]
         sides = {
@@ -586,7 +587,7 @@ class Bench:
 
     async def _project_case(self, number: int) -> WorkflowHandle[Any, Any]:
         row = intake_row(self.ref("cycle", number), number, fase=0)
-        handle = await starter.start_case(self.project, aanmelding(row), self.stack.task_queue)
+        handle = await start_case(self.project, aanmelding(row), self.stack.task_queue)
         for name, payload in LIFECYCLE:
             await handle.signal(name, payload)
         return handle
@@ -642,7 +643,7 @@ class Bench:
         plan = bare_plan(1, [(UPDATE_EVENT, {"toelichting": "x"})])
         say(f"latency: {cases} fresh cases each side, then {updates} sequential updates per side ...")
         for row in rows:
-            await starter.start_case(self.project, aanmelding(row), self.stack.task_queue)
+            await start_case(self.project, aanmelding(row), self.stack.task_queue)
             await self.bare.start_workflow(
                 BARE_WORKFLOW_TYPE,
                 BarePlan(plan.at_start, plan.per_event, plan.closing, row),

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from temporalio.client import Client, WorkflowHandle
 
-from starter import start_case
+from thuiszitters.cases import start_case
 from workflows.contract import Aanmelding, CaseStatus
 
 T = TypeVar("T")

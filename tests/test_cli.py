@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from tests.cases import eventually, pupil, start
 from tests.fixtures.temporal import case_worker
-from thuiszitters import cli
+from thuiszitters.tools import cli
 from workflows.calendar import amsterdam_date
 
 

@@ -10,7 +10,8 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from thuiszitters.codec import (
+from thuiszitters.settings import Settings, SettingsError
+from thuiszitters.temporal.codec import (
     ENCODING,
     KEY_ID_METADATA,
     EncryptionCodec,
@@ -18,8 +19,7 @@ from thuiszitters.codec import (
     generate_key,
     main,
 )
-from thuiszitters.converter import build_data_converter
-from thuiszitters.settings import Settings, SettingsError
+from thuiszitters.temporal.converter import build_data_converter
 
 PERSONAL = {"leerling_ref": "LL-0042", "geboortedatum": "2014-03-17", "reden": "angstklachten sinds de zomer"}
 

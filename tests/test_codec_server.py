@@ -15,10 +15,10 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from devtools.devstack import free_port
 from tests.cases import eventually
-from thuiszitters.codec import ENCODING, EncryptionCodec, generate_key
-from thuiszitters.codec_server import build_app
-from thuiszitters.devstack import free_port
+from thuiszitters.temporal.codec import ENCODING, EncryptionCodec, generate_key
+from thuiszitters.temporal.codec_server import build_app
 
 TOKEN = "geheim-token-voor-de-test"
 UI_ORIGIN = "http://localhost:8233"
@@ -283,7 +283,7 @@ async def test_unknown_action_behind_the_right_path_token_is_a_404(client: httpx
 
 @pytest.fixture
 def codec_server_process() -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """``python -m thuiszitters.codec_server`` as operators run it, on a free port, logging JSON to stderr."""
+    """``python -m thuiszitters.temporal.codec_server`` as operators run it, on a free port, logging JSON to stderr."""
     port = free_port()
     env = {
         **os.environ,
@@ -295,7 +295,7 @@ def codec_server_process() -> Iterator[tuple[str, subprocess.Popen[str]]]:
         "THUISZITTERS_LOG_FORMAT": "json",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "thuiszitters.codec_server"],
+        [sys.executable, "-m", "thuiszitters.temporal.codec_server"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

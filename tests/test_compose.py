@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from thuiszitters.devstack import find_temporal_binary, free_port
+from devtools.devstack import find_temporal_binary, free_port
 from workflows.search_attributes import ALL_KEYS, cli_flags
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -287,7 +287,9 @@ def test_dockerfile_builds_a_slim_non_root_image_of_the_package() -> None:
     assert instructions[0] == ("FROM", "python:3.11-slim")
     users = [rest for keyword, rest in instructions if keyword == "USER"]
     assert users and users[-1] not in {"root", "0"}, "het image moet als gewone gebruiker draaien"
-    assert any(keyword == "RUN" and "pip install ." in rest for keyword, rest in instructions)
+    assert any(
+        keyword == "RUN" and "pip install --constraint constraints.txt ." in rest for keyword, rest in instructions
+    )
 
 
 def test_dockerfile_copies_and_runs_files_that_exist() -> None:

@@ -15,7 +15,7 @@ import pytest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from pydantic import BaseModel, ValidationError
 
-from thuiszitters import contract_docs
+from devtools import contract_docs
 from workflows import rules
 from workflows.contract import EVENTS, FASE_NAMEN, Aanmelding, CaseStatus
 

@@ -32,13 +32,7 @@ from typing import Any, TypeVar
 import asyncpg
 import pytest
 
-from tests.fixtures.processes import (
-    Running,
-    command_lines_containing,
-    kill_processes_mentioning,
-    processes_mentioning,
-)
-from thuiszitters.devstack import (
+from devtools.devstack import (
     DEMO_TEMPLATE,
     REPO_ROOT,
     Console,
@@ -51,8 +45,14 @@ from thuiszitters.devstack import (
     shift_to_recent,
     summary,
 )
+from devtools.pgserver import LocalPostgres
+from tests.fixtures.processes import (
+    Running,
+    command_lines_containing,
+    kill_processes_mentioning,
+    processes_mentioning,
+)
 from thuiszitters.models import WORKFLOW_TYPE, Aanmelding, leeftijd_op, workflow_id_for
-from thuiszitters.pgserver import LocalPostgres
 from thuiszitters.search_attributes import ALL_KEYS
 
 START_SECONDS = 180
@@ -83,7 +83,7 @@ def up_command(stack_dir: Path, config: StackConfig, *, worker: bool = False) ->
     command = [
         sys.executable,
         "-m",
-        "thuiszitters.devstack",
+        "devtools.devstack",
         "up",
         "--data-dir",
         str(stack_dir),
@@ -471,8 +471,6 @@ def test_a_taken_port_is_named_and_nothing_starts(stack_dir: Path) -> None:
 
 
 def test_a_child_that_dies_at_start_is_reported_with_its_log_and_the_rest_stops(stack_dir: Path) -> None:
-    if not (REPO_ROOT / "thuiszitters" / "codec_server.py").exists():
-        pytest.skip("thuiszitters/codec_server.py bestaat nog niet")
     config = config_for(stack_dir)
     broken = own_env() | {"THUISZITTERS_CODEC_KEYS": "dev-1:geen-base64"}
     stack = DevStack(config, base_env=broken, say=lambda line: None)

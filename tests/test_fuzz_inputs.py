@@ -45,16 +45,16 @@ from hypothesis import strategies as st
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-import starter
 from tests.rules.build import LATER, SCENARIOS, go, in_phase, opened
-from thuiszitters.codec import (
+from thuiszitters import intake
+from thuiszitters.temporal.codec import (
     ENCODING,
     KEY_ID_METADATA,
     DecryptionError,
     EncryptionCodec,
     ProtectedPayloadConverter,
 )
-from thuiszitters.codec_server import MAX_BODY_BYTES, build_app
+from thuiszitters.temporal.codec_server import MAX_BODY_BYTES, build_app
 from workflows import rules
 from workflows.calendar import amsterdam_moment
 from workflows.contract import EVENTS, Aanmelding, CaseStatus
@@ -355,7 +355,7 @@ def intake_rows(draw: st.DrawFn) -> Any:
 @given(row=intake_rows())
 def test_intake_validation_refuses_any_row_with_a_value_error_naming_a_field(row: dict[str, Any]) -> None:
     try:
-        aanmelding = starter.validate(row, TODAY)
+        aanmelding = intake.validate(row, TODAY)
     except ValueError as refused:
         message = str(refused)
         assert re.match(r"veld '[^']*'", message), message
@@ -408,9 +408,9 @@ def test_intake_of_any_file_reports_each_row_or_stops_with_exit_code_2(
     path = tmp_path / f"aanmeldingen{suffix}"
     path.write_bytes(content)
 
-    rows: list[starter.Row] | None
+    rows: list[intake.Row] | None
     try:
-        rows = list(starter.read_rows(path))
+        rows = list(intake.read_rows(path))
     except (OSError, UnicodeDecodeError, csv.Error):
         rows = None  # what main() reports as an unreadable file, with exit code 2
     for row in rows or []:
@@ -418,7 +418,7 @@ def test_intake_of_any_file_reports_each_row_or_stops_with_exit_code_2(
         assert row.fields is None or isinstance(row.fields, dict)
 
     out = io.StringIO()
-    code = asyncio.run(starter.main([str(path), "--dry-run"], out=out))
+    code = asyncio.run(intake.main([str(path), "--dry-run"], out=out))
 
     errors = capsys.readouterr().err
     assert "Traceback" not in errors

@@ -42,15 +42,15 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from devtools.binaries import temporal_cli
 from tests.cases import eventually, pupil, start
 from tests.fixtures.logs import restored_logging
 from tests.fixtures.postgres import fresh_database
 from tests.fixtures.temporal import case_worker
-from thuiszitters.binaries import temporal_cli
-from thuiszitters.codec import ENCODING, EncryptionCodec
-from thuiszitters.codec_server import RedactingAccessLogger, build_app
 from thuiszitters.logs import configure_logging
 from thuiszitters.settings import Settings
+from thuiszitters.temporal.codec import ENCODING, EncryptionCodec
+from thuiszitters.temporal.codec_server import RedactingAccessLogger, build_app
 from workflows.calendar import amsterdam_date
 from workflows.contract import CaseStatus
 from workflows.thuiszitter import PATCH_BELEID_VASTLEGGEN, PATCH_EFFECTEN_IN_PORTIES, PATCH_EFFECTEN_TEGELIJK

@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from activities.register import Register
 from tests.fixtures.postgres import fresh_database
-from thuiszitters import report as report_module
-from thuiszitters.report import Report, build_report, fetch_rows, render_csv, render_html, render_table
+from thuiszitters.register.store import Register
+from thuiszitters.tools import report as report_module
+from thuiszitters.tools.report import Report, build_report, fetch_rows, render_csv, render_html, render_table
 from workflows.calendar import amsterdam_moment
 from workflows.contract import FASE_NAMEN, Escalatie, Regiehouder, Regio, Sector, Uitkomst
 from workflows.effects import Vastlegging
@@ -514,7 +514,7 @@ async def test_the_command_refuses_with_a_dutch_message(monkeypatch: pytest.Monk
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "thuiszitters.report",
+        "thuiszitters.tools.report",
         env=env,
         cwd=REPO,
         stdout=asyncio.subprocess.PIPE,

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from activities.register import Register
 from activities.templates import render
 from tests.fixtures.postgres import with_database
 from thuiszitters.calendar import amsterdam_date
@@ -31,14 +30,9 @@ from thuiszitters.models import (
     Uitkomst,
     Vastlegging,
 )
-from thuiszitters.retention import (
-    ANONYMOUS_PREFIX,
-    DEFAULT_PERIOD_DAYS,
-    apply_retention,
-    report_counts,
-    summary,
-)
+from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings, SettingsError
+from thuiszitters.tools.retention import ANONYMOUS_PREFIX, DEFAULT_PERIOD_DAYS, apply_retention, report_counts, summary
 
 NOW = datetime.now(UTC)
 TABLES = {
@@ -396,7 +390,11 @@ async def test_the_command_line_reads_the_period_and_prints_a_dutch_summary(
 
     def command(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "thuiszitters.retention", *args], env=env, capture_output=True, text=True, timeout=60
+            [sys.executable, "-m", "thuiszitters.tools.retention", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
 
     dry = command("--dry-run")

@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from tests.workflows.clock_reader import ReadsTheClock
-from worker import WorkerTuning
+from thuiszitters.temporal.worker import WorkerTuning
 
 REPO = Path(__file__).resolve().parent.parent
 OUTSIDE_TESTS = sorted(

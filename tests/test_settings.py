@@ -17,9 +17,7 @@ import httpx
 import pytest
 from pydantic_core import PydanticUndefined
 
-import worker
 from tests.cases import eventually
-from thuiszitters.codec import generate_key
 from thuiszitters.settings import (
     ENDPOINT_VARIABLES,
     GROUP_VARIABLES,
@@ -32,6 +30,8 @@ from thuiszitters.settings import (
     SettingsError,
     SettingsWarning,
 )
+from thuiszitters.temporal import worker
+from thuiszitters.temporal.codec import generate_key
 from workflows.contract import Rol
 from workflows.effects import Systeem
 
@@ -525,7 +525,7 @@ def codec_server_from_files(tmp_path: Path) -> Iterator[tuple[str, subprocess.Po
         THUISZITTERS_CODEC_SERVER_PORT=str(port),
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "thuiszitters.codec_server"],
+        [sys.executable, "-m", "thuiszitters.temporal.codec_server"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -17,9 +17,9 @@ import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-import starter
 from tests.cases import status_of
 from tests.fixtures.temporal import CaseWorker, case_worker
+from thuiszitters import intake
 from workflows import search_attributes as sa
 from workflows.calendar import amsterdam_date
 from workflows.contract import WORKFLOW_TYPE, CaseStatus, Uitkomst, workflow_id_for
@@ -70,10 +70,10 @@ def write_csv(path: Path, rows: list[dict[str, Any]], columns: str = HEADER) -> 
     return path
 
 
-async def intake(client: Client, *args: str) -> tuple[int, dict[int, str], str]:
+async def run_intake_cli(client: Client, *args: str) -> tuple[int, dict[int, str], str]:
     """Run the script; its exit code, its report per line of the file, and the whole output."""
     out = io.StringIO()
-    code = await starter.main(list(args), client=client, out=out)
+    code = await intake.main(list(args), client=client, out=out)
     text = out.getvalue()
     per_line = {int(m.group(1)): m.group(2) for m in re.finditer(r"^regel\s+(\d+)\s+(.*)$", text, flags=re.M)}
     return code, per_line, text
@@ -99,7 +99,7 @@ async def test_intake_starts_good_rows_reports_every_row_and_goes_on_after_bad_o
 
     # An earlier run of an all-good file: both start, exit 0.
     first = write_csv(tmp_path / "eerder.csv", [csv_row(earlier), csv_row(second_earlier, sector="VO")])
-    code, report, _ = await intake(client, str(first))
+    code, report, _ = await run_intake_cli(client, str(first))
     assert code == 0
     assert "gestart" in report[2] and "gestart" in report[3]
     open_run = (await client.get_workflow_handle(workflow_id_for(earlier)).describe()).run_id
@@ -121,7 +121,7 @@ async def test_intake_starts_good_rows_reports_every_row_and_goes_on_after_bad_o
         csv_row(good_vo, sector="VO", regio="Zuid", fase="0", woont_in_rotterdam="nee"),  # line 11
     ]
     path = write_csv(tmp_path / "aanmeldingen.csv", rows, columns=HEADER + ",opmerking")
-    code, report, text = await intake(client, str(path))
+    code, report, text = await run_intake_cli(client, str(path))
 
     assert code == 1
     assert sorted(report) == list(range(2, 12))
@@ -177,7 +177,7 @@ async def test_json_lines_input(worker, tmp_path):
     path = tmp_path / "aanmeldingen.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
-    code, report, _ = await intake(client, str(path))
+    code, report, _ = await run_intake_cli(client, str(path))
 
     assert code == 1
     assert "gestart" in report[1] and good in report[1]
@@ -203,7 +203,7 @@ async def test_dry_run_starts_nothing_and_still_reports_each_row(worker, tmp_pat
         [csv_row(first), csv_row(second, sector="VO"), csv_row(first), csv_row(bad, regio="")],
     )
 
-    code, report, _ = await intake(client, str(path), "--dry-run")
+    code, report, _ = await run_intake_cli(client, str(path), "--dry-run")
 
     assert code == 1
     assert "geldig" in report[2] and "niet gestart" in report[2]
@@ -214,14 +214,14 @@ async def test_dry_run_starts_nothing_and_still_reports_each_row(worker, tmp_pat
         assert not await is_started(client, who)
 
     all_good = write_csv(tmp_path / "goed.csv", [csv_row(first)])
-    code, report, _ = await intake(client, str(all_good), "--dry-run")
+    code, report, _ = await run_intake_cli(client, str(all_good), "--dry-run")
     assert code == 0 and "geldig" in report[2]
     assert not await is_started(client, first)
 
 
 async def test_missing_file_exits_2_with_a_dutch_message(tmp_path, capsys):
     out = io.StringIO()
-    code = await starter.main([str(tmp_path / "bestaat-niet.csv")], out=out)
+    code = await intake.main([str(tmp_path / "bestaat-niet.csv")], out=out)
     assert code == 2
     assert "Bestand niet gevonden" in capsys.readouterr().err
     assert out.getvalue() == ""
@@ -232,7 +232,7 @@ async def test_a_closed_case_pupil_can_be_started_again(worker, tmp_path):
     who = ref("OPNIEUW")
     path = write_csv(tmp_path / "aanmelding.csv", [csv_row(who)])
 
-    code, report, _ = await intake(client, str(path))
+    code, report, _ = await run_intake_cli(client, str(path))
     assert code == 0 and "gestart" in report[2]
     handle = client.get_workflow_handle(workflow_id_for(who))
     first_run = (await handle.describe()).run_id
@@ -240,7 +240,7 @@ async def test_a_closed_case_pupil_can_be_started_again(worker, tmp_path):
     closed = await client.get_workflow_handle(workflow_id_for(who), run_id=first_run, result_type=CaseStatus).result()
     assert closed.afgesloten and closed.uitkomst is Uitkomst.INGETROKKEN
 
-    code, report, _ = await intake(client, str(path))
+    code, report, _ = await run_intake_cli(client, str(path))
 
     assert code == 0 and "gestart" in report[2]
     description = await handle.describe()

@@ -18,8 +18,8 @@ from urllib.parse import quote
 
 import pytest
 
+from devtools.devstack import DevStack
 from tests.test_devstack import config_for, own_env, stack_dir, temporal_cli
-from thuiszitters.devstack import DevStack
 from workflows.contract import WORKFLOW_TYPE
 
 pytestmark = pytest.mark.browser

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-import worker
 from tests.cases import eventually, pupil
 from tests.fixtures.postgres import fresh_database
 from thuiszitters.calendar import amsterdam_date
 from thuiszitters.models import CaseStatus
 from thuiszitters.settings import Settings, SettingsError
+from thuiszitters.temporal import worker
 
 
 def free_port() -> int:
@@ -54,7 +54,7 @@ async def test_worker_serves_metrics_and_stops_gracefully(dev_env, register, tes
     stop = asyncio.Event()
     running = asyncio.create_task(worker.run(settings, stop=stop))
     try:
-        from starter import start_case
+        from thuiszitters.cases import start_case
 
         aanmelding = pupil(amsterdam_date(datetime.now(UTC)) - timedelta(days=3))
         handle = await start_case(dev_env.client, aanmelding, settings.task_queue)

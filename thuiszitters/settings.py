@@ -18,7 +18,7 @@ holds that table and the fields below together. In short:
 
 Temporal's own connection settings (address, namespace, TLS, API key, profiles) are not here: they come from
 ``temporalio.envconfig`` (``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``, ``TEMPORAL_PROFILE``, ``temporal.toml``), see
-:func:`thuiszitters.client.connect`.
+:func:`thuiszitters.temporal.client.connect`.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ class Settings(BaseSettings):
     max_cached_workflows: int = Field(default=DEFAULT_MAX_CACHED_WORKFLOWS, ge=1)
     max_concurrent_workflow_tasks: int | None = Field(default=None, ge=1)
     max_concurrent_activities: int | None = Field(default=None, ge=1)
-    # Payload encryption (see thuiszitters.codec): keys as 'id:base64', newest last, or explicitly off.
+    # Payload encryption (see thuiszitters.temporal.codec): keys as 'id:base64', newest last, or explicitly off.
     encryptie: OnOff = "aan"
     codec_keys: Secret = None
     # The codec server.
@@ -165,7 +165,7 @@ class Settings(BaseSettings):
     smtp_starttls: YesNo = False
     webhook_url: str | None = None
     webhook_token: Secret = None
-    # Retention of closed cases in the register (thuiszitters.retention).
+    # Retention of closed cases in the register (thuiszitters.tools.retention).
     bewaartermijn_dagen: int = Field(default=DEFAULT_PERIOD_DAYS, ge=1)
     # Where secrets may lie as files, one per variable (for example /run/secrets).
     secrets_dir: Path | None = None

@@ -16,7 +16,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.adapters import REGISTRATIE_GEWEIGERD, REGISTRATIE_TIJDELIJK_MISLUKT
 from activities.case_activities import CaseActivities
-from activities.register import Register
+from thuiszitters.register.store import Register
 from thuiszitters.settings import Endpoint, Settings
 from workflows.effects import Registratie, Systeem
 

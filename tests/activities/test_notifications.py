@@ -23,8 +23,8 @@ from activities.adapters import (
     message_id,
 )
 from activities.case_activities import CaseActivities
-from activities.register import Register
 from activities.templates import TEMPLATES, render
+from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings
 from workflows.contract import Regio, Rol, Sector
 from workflows.effects import Bericht

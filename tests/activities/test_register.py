@@ -9,8 +9,8 @@ from typing import Any
 from temporalio.testing import ActivityEnvironment
 
 from activities.case_activities import CaseActivities
-from activities.register import Register, load_migrations
 from tests.fixtures.postgres import fresh_database
+from thuiszitters.register.store import Register, load_migrations
 from thuiszitters.settings import Settings
 from workflows.contract import Escalatie, Regiehouder, Regio, Rol, Sector, Taak, Uitkomst
 from workflows.effects import Registratie, RegistratieUitkomst, Systeem, Vastlegging

@@ -28,13 +28,13 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.case_activities import CaseActivities
-from activities.register import Register
-from starter import start_case
+from devtools.binaries import temporal_test_server
+from devtools.pgserver import LocalPostgres
 from tests.cases import eventually
-from thuiszitters.binaries import temporal_test_server
-from thuiszitters.converter import build_data_converter
-from thuiszitters.pgserver import LocalPostgres
+from thuiszitters.cases import start_case
+from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings
+from thuiszitters.temporal.converter import build_data_converter
 from workflows.calendar import amsterdam_date
 from workflows.contract import Aanmelding
 from workflows.policy import Beleid

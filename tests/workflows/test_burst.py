@@ -20,7 +20,7 @@ from temporalio.worker import Replayer
 from tests.cases import eventually, pupil, start, status_of
 from tests.fixtures.temporal import case_worker
 from tests.workflows.test_continue_as_new import runs_of
-from thuiszitters.converter import build_data_converter
+from thuiszitters.temporal.converter import build_data_converter
 from workflows.calendar import amsterdam_date
 from workflows.thuiszitter import CONTINUE_AS_NEW_FORCED_AT, ThuiszitterWorkflow
 

@@ -18,10 +18,10 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.adapters import message_id
-from activities.register import NotificationRow, Register, RegistrationRow
 from tests.cases import eventually, pupil, start, status_of
 from tests.fixtures.temporal import CaseWorker, case_worker
 from tests.outside import Fault, MailServer, PartnerSystems
+from thuiszitters.register.store import NotificationRow, Register, RegistrationRow
 from thuiszitters.settings import Endpoint, Settings
 from workflows.calendar import amsterdam_date
 from workflows.contract import CaseStatus, Rol, Uitkomst

@@ -40,7 +40,6 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from activities.register import Register
 from tests.cases import eventually, pupil, start, status_of
 from tests.fixtures.temporal import CaseWorker, case_worker
 from tests.test_fuzz_inputs import (
@@ -51,9 +50,10 @@ from tests.test_fuzz_inputs import (
     json_values,
     payloads_for,
 )
-from thuiszitters.codec import ENCODING, KEY_ID_METADATA, generate_key
-from thuiszitters.converter import build_data_converter
+from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings
+from thuiszitters.temporal.codec import ENCODING, KEY_ID_METADATA, generate_key
+from thuiszitters.temporal.converter import build_data_converter
 from workflows import rules
 from workflows.calendar import amsterdam_date
 from workflows.contract import EVENTS, CaseStatus, Uitkomst

@@ -13,9 +13,9 @@ from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
-import starter
 from tests.cases import eventually, status_of
 from tests.fixtures.temporal import case_worker
+from thuiszitters import intake
 from workflows.calendar import amsterdam_date
 from workflows.contract import CaseStatus, Escalatie, workflow_id_for
 
@@ -40,8 +40,8 @@ async def test_intake_thirteen_weeks_late_is_escalated_at_once_without_warnings(
         today = amsterdam_date(await dev_env.get_current_time())
         thirteen_weeks_back = today - timedelta(weeks=13)
         refs = {kind: f"L{uuid.uuid4().hex[:12]}" for kind in ("reported", "voortraject", "vo", "nine_weeks")}
-        intake = tmp_path / "aanmeldingen.csv"
-        intake.write_text(
+        intake_file = tmp_path / "aanmeldingen.csv"
+        intake_file.write_text(
             "\n".join(
                 [
                     HEADER,
@@ -56,7 +56,7 @@ async def test_intake_thirteen_weeks_late_is_escalated_at_once_without_warnings(
         )
 
         out = io.StringIO()
-        assert await starter.main([str(intake)], client=dev_env.client, out=out) == 0
+        assert await intake.main([str(intake_file)], client=dev_env.client, out=out) == 0
         assert "Samenvatting: 4 gestart" in out.getvalue()
         handles = {kind: dev_env.client.get_workflow_handle(workflow_id_for(ref)) for kind, ref in refs.items()}
         try:

@@ -22,11 +22,11 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.case_activities import CaseActivities
-from activities.register import Register
 from tests.cases import events, eventually, pupil, start
-from thuiszitters.codec import KEY_ID_METADATA, DecryptionError, generate_key
-from thuiszitters.converter import build_data_converter
+from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings
+from thuiszitters.temporal.codec import KEY_ID_METADATA, DecryptionError, generate_key
+from thuiszitters.temporal.converter import build_data_converter
 from workflows.calendar import amsterdam_date
 from workflows.contract import Aanmelding, CaseStatus
 from workflows.policy import DEFAULT_BELEID

@@ -17,9 +17,9 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
-from thuiszitters.converter import build_data_converter
 from thuiszitters.settings import Settings
-from worker import WorkerTuning
+from thuiszitters.temporal.converter import build_data_converter
+from thuiszitters.temporal.worker import WorkerTuning
 from workflows import events, outbox, rules, steps
 from workflows.contract import Rol
 from workflows.thuiszitter import EFFECT_BATCH, ThuiszitterWorkflow

@@ -10,9 +10,9 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from activities.register import Register
 from tests.cases import events, pupil, start
 from tests.fixtures.temporal import CaseWorker, case_worker
+from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings
 from workflows.calendar import amsterdam_date
 from workflows.contract import CaseStatus, Escalatie, Regiehouder, Uitkomst

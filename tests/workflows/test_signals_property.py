@@ -30,9 +30,9 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.register import Register
 from tests.cases import eventually, pupil, start, status_of
 from tests.fixtures.temporal import CaseWorker, case_worker
+from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings
 from workflows import rules
 from workflows.calendar import amsterdam_date

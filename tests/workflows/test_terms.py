@@ -27,10 +27,10 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.case_activities import CaseActivities
-from activities.register import Register
 from tests.cases import eventually, pupil, start, status_of
 from tests.fixtures.postgres import fresh_database
 from tests.fixtures.temporal import CaseWorker, case_worker
+from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings
 from workflows import events, policy, rules
 from workflows.calendar import add_working_days, amsterdam_date, amsterdam_moment, dutch_public_holidays

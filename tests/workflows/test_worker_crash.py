@@ -25,10 +25,10 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.adapters import message_id
-from activities.register import Register
 from tests.cases import eventually, pupil, start
 from tests.fixtures.postgres import fresh_database
 from tests.outside import MailServer
+from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings
 from workflows.calendar import amsterdam_date
 from workflows.contract import CaseStatus, Rol, Uitkomst

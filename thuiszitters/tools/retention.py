@@ -1,8 +1,8 @@
 """The retention period (bewaartermijn) of the case register: closed cases are anonymised once it has passed.
 
-    python -m thuiszitters.retention                 anonymise what is due
-    python -m thuiszitters.retention --dry-run       only show what would change
-    python -m thuiszitters.retention --na-dagen 365  another period than THUISZITTERS_BEWAARTERMIJN_DAGEN
+    python -m thuiszitters.tools.retention                 anonymise what is due
+    python -m thuiszitters.tools.retention --dry-run       only show what would change
+    python -m thuiszitters.tools.retention --na-dagen 365  another period than THUISZITTERS_BEWAARTERMIJN_DAGEN
 
 A case is due when it was closed (``cases.afgesloten``) longer ago than the period
 (``THUISZITTERS_BEWAARTERMIJN_DAGEN``, default 730 days). Anonymising it removes what identifies the pupil, and
@@ -330,7 +330,7 @@ async def run(database_url: str, *, period_days: int, dry_run: bool) -> Retentio
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m thuiszitters.retention",
+        prog="python -m thuiszitters.tools.retention",
         description=(
             "Anonimiseer afgesloten zaken in het casusregister na de bewaartermijn; de aantallen voor de "
             "rapportage blijven gelijk."

@@ -11,8 +11,8 @@ from temporalio.client import Client
 from temporalio.envconfig import ClientConfig
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
-from thuiszitters.converter import build_data_converter
 from thuiszitters.settings import Settings
+from thuiszitters.temporal.converter import build_data_converter
 
 
 class ConnectError(RuntimeError):

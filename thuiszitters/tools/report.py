@@ -1,6 +1,6 @@
 """The coordinators' report: how many thuiszitters there are, where, how long, and where the trend goes.
 
-    python -m thuiszitters.report [--per 2025-07-02] [--csv stand.csv] [--grafiek stand.html]
+    python -m thuiszitters.tools.report [--per 2025-07-02] [--csv stand.csv] [--grafiek stand.html]
                                   [--weken 12] [--maanden 12] [--top 10]
 
 Reads the case register (``DATABASE_URL``) and prints a table in Dutch; ``--csv`` writes the same figures as rows
@@ -35,7 +35,7 @@ from typing import TextIO
 import asyncpg
 from pydantic import BaseModel, ConfigDict
 
-from activities.register import Register
+from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings, SettingsError
 from workflows.calendar import amsterdam_date, amsterdam_moment
 from workflows.contract import FASE_NAMEN, Escalatie, Regiehouder, Regio, Sector, Uitkomst
@@ -936,7 +936,7 @@ async def load_report(dsn: str, per: date, *, weeks: int, months: int) -> Report
 async def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     parser = argparse.ArgumentParser(
-        prog="python -m thuiszitters.report",
+        prog="python -m thuiszitters.tools.report",
         description="Stand en trend van de thuiszitters voor de coördinatoren, uit het zaakregister (DATABASE_URL).",
     )
     parser.add_argument("--per", type=_day, help="peildatum JJJJ-MM-DD (standaard: vandaag)")
@@ -974,5 +974,10 @@ async def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> 
     return 0
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The ``thuiszitters-rapport`` command (and ``python -m thuiszitters.tools.report``)."""
     sys.exit(asyncio.run(main()))
+
+
+if __name__ == "__main__":
+    cli()

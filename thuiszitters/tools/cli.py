@@ -1,8 +1,8 @@
 """A small command line for people and scripts: send an event, show a case, list cases.
 
-    python -m thuiszitters.cli gebeurtenis LEERLING_REF oudergesprek '{"deelnemers": ["school", "ouders", "scp"]}'
-    python -m thuiszitters.cli status LEERLING_REF [--json]
-    python -m thuiszitters.cli lijst [--query 'Fase=3 AND Regio="Noord"'] [--alle]
+    python -m thuiszitters.tools.cli gebeurtenis LEERLING_REF oudergesprek '{"deelnemers": ["school", "ouders", "scp"]}'
+    python -m thuiszitters.tools.cli status LEERLING_REF [--json]
+    python -m thuiszitters.tools.cli lijst [--query 'Fase=3 AND Regio="Noord"'] [--alle]
 
 Events go as updates, so the answer is immediate: the new status, or the Dutch reason why the event was refused.
 Connection settings come from Temporal's environment configuration; encryption keys from ``THUISZITTERS_*``.
@@ -23,8 +23,8 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from thuiszitters.client import ConnectError, connect
 from thuiszitters.settings import Settings, SettingsError
+from thuiszitters.temporal.client import ConnectError, connect
 from workflows.calendar import amsterdam_offset
 from workflows.contract import EVENTS, LEERLING_REF_PATTERN, CaseStatus, workflow_id_for
 
@@ -135,7 +135,7 @@ def _rpc_message(error: RPCError, ref: str) -> str:
 
 async def main(argv: Sequence[str] | None = None, client: Client | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    parser = argparse.ArgumentParser(prog="python -m thuiszitters.cli", description="Zaken van thuiszitters.")
+    parser = argparse.ArgumentParser(prog="python -m thuiszitters.tools.cli", description="Zaken van thuiszitters.")
     parser.add_argument("--profile", help="Temporal-profiel uit temporal.toml")
     commands = parser.add_subparsers(dest="command", required=True)
     event = commands.add_parser("gebeurtenis", help="stuur een gebeurtenis (als update) naar een zaak")
@@ -173,8 +173,13 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None, 
     return 0
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The ``thuiszitters`` command (and ``python -m thuiszitters.tools.cli``)."""
     exit_code = asyncio.run(main())
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(exit_code)  # see starter.py: no teardown of the Temporal runtime's threads at interpreter exit
+    os._exit(exit_code)  # see thuiszitters.intake.cli: no teardown of the Temporal runtime's threads at exit
+
+
+if __name__ == "__main__":
+    cli()
