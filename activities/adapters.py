@@ -109,19 +109,19 @@ class HttpRegistratieAdapter:
         """Make the call. A system without an endpoint is not called: the outcome says 'not sent'."""
         endpoint = self._settings.endpoints.get(r.systeem)
         if endpoint is None:
-            _log.info("registratie_zonder_endpoint", systeem=r.systeem.value, actie=r.actie)
+            _log.info("registratie_zonder_endpoint", systeem=r.systeem.value, actie=r.actie.value)
             return RegistratieUitkomst(sleutel=r.sleutel, verzonden=False)
-        what = f"Registratie '{r.actie}' bij {SYSTEEM_NAMEN.get(r.systeem, r.systeem.value)}"
+        what = f"Registratie '{r.actie.value}' bij {SYSTEEM_NAMEN.get(r.systeem, r.systeem.value)}"
         headers = {"Idempotency-Key": r.sleutel, "Accept": "application/json"}
         if endpoint.token:
             headers["Authorization"] = f"Bearer {endpoint.token}"
         body = {
             "leerling_ref": r.leerling_ref,
             "case_id": r.case_id,
-            "actie": r.actie,
+            "actie": r.actie.value,
             "gegevens": to_jsonable_python(r.gegevens),
         }
-        url = f"{endpoint.url.rstrip('/')}/{quote(r.actie, safe='')}"
+        url = f"{endpoint.url.rstrip('/')}/{quote(r.actie.value, safe='')}"
         try:
             response = await self._client.post(url, json=body, headers=headers, timeout=endpoint.timeout_seconds)
         except httpx.TransportError as error:
@@ -175,7 +175,7 @@ class BerichtKanaal(Protocol):
 
 
 def _what(b: Bericht) -> str:
-    return f"Bericht '{b.sjabloon}' aan {b.rol.value}"
+    return f"Bericht '{b.sjabloon.value}' aan {b.rol.value}"
 
 
 def _not_configured(message: str) -> ApplicationError:
@@ -284,7 +284,7 @@ class WebhookKanaal:
             "rol": b.rol.value,
             "regio": b.regio.value,
             "sector": b.sector.value,
-            "sjabloon": b.sjabloon,
+            "sjabloon": b.sjabloon.value,
             "adres": adres,
             "onderwerp": onderwerp,
             "tekst": tekst,
@@ -313,7 +313,7 @@ class LogKanaal:
         self._log = structlog.get_logger("thuiszitters.berichten")
 
     async def deliver(self, b: Bericht, adres: str | None, onderwerp: str, tekst: str) -> None:
-        self._log.info("bericht_gelogd", sjabloon=b.sjabloon, rol=b.rol.value, case_id=b.case_id)
+        self._log.info("bericht_gelogd", sjabloon=b.sjabloon.value, rol=b.rol.value, case_id=b.case_id)
 
     async def aclose(self) -> None:
         return None

@@ -2,8 +2,11 @@
 
 - ``vastleggen``: record a Vastlegging in the case register;
 - ``registreren``: make a registration call to an outside system once;
-- ``berichten``: render and deliver a notification to a role once.
+- ``berichten``: render and deliver a notification to a role once;
+- ``huidig_beleid``: the policy of this release, for a case started without one.
 
+They implement the activities declared in :mod:`workflows.activities` (the names, arguments and results the workflow
+calls), exactly those and with exactly those types: ``tests/activities/test_case_activities.py`` holds them together.
 Register them with the worker as bound methods::
 
     activities = await CaseActivities.create(settings)
@@ -23,9 +26,8 @@ from activities.adapters import KANAAL_NIET_INGESTELD, BerichtKanaal, HttpRegist
 from activities.templates import render
 from thuiszitters.register.store import Register
 from thuiszitters.settings import Kanaal, Settings, SettingsError
-from workflows import policy
 from workflows.effects import Bericht, Registratie, RegistratieUitkomst, Vastlegging
-from workflows.policy import Beleid
+from workflows.policy import DEFAULT_BELEID, Beleid
 
 
 def _activity_log() -> Any:
@@ -43,13 +45,6 @@ def _reason(error: BaseException) -> str:
     if isinstance(error, ApplicationError):
         return error.message
     return f"onverwachte fout ({type(error).__name__})"
-
-
-@activity.defn(name="huidig_beleid")
-async def huidig_beleid() -> Beleid:
-    """The policy of this release, for a case started without one: recorded once in its history, so the case keeps
-    it when a later release changes the defaults."""
-    return policy.DEFAULT_BELEID
 
 
 class CaseActivities:
@@ -94,7 +89,7 @@ class CaseActivities:
 
     def all(self) -> list[Callable[..., Any]]:
         """The activities, to hand to the worker."""
-        return [self.vastleggen, self.registreren, self.berichten, huidig_beleid]
+        return [self.vastleggen, self.registreren, self.berichten, self.huidig_beleid]
 
     # ------------------------------------------------------------------------------------------- activities
 
@@ -110,7 +105,7 @@ class CaseActivities:
     @activity.defn(name="registreren")
     async def registreren(self, r: Registratie) -> RegistratieUitkomst:
         """Make a registration call once. A call already made returns its stored outcome without sending."""
-        log = _activity_log().bind(systeem=r.systeem.value, actie=r.actie)
+        log = _activity_log().bind(systeem=r.systeem.value, actie=r.actie.value)
         stored = await self.register.claim_registration(r)
         if stored is not None:
             log.info("registratie_al_gedaan", verzonden=stored.verzonden)
@@ -130,7 +125,7 @@ class CaseActivities:
     async def berichten(self, b: Bericht) -> None:
         """Render a notification and deliver it once, through the channel set for the role."""
         kanaal = self.settings.kanaal(b.rol)
-        log = _activity_log().bind(sjabloon=b.sjabloon, rol=b.rol.value, kanaal=kanaal)
+        log = _activity_log().bind(sjabloon=b.sjabloon.value, rol=b.rol.value, kanaal=kanaal)
         onderwerp, tekst = render(b)
         if await self.register.claim_notification(b, kanaal, onderwerp):
             log.info("bericht_al_verzonden")
@@ -139,7 +134,7 @@ class CaseActivities:
         try:
             if channel is None:
                 raise ApplicationError(
-                    f"Bericht '{b.sjabloon}' aan {b.rol.value}: kanaal {kanaal} is niet beschikbaar",
+                    f"Bericht '{b.sjabloon.value}' aan {b.rol.value}: kanaal {kanaal} is niet beschikbaar",
                     type=KANAAL_NIET_INGESTELD,
                     non_retryable=True,
                 )
@@ -151,3 +146,9 @@ class CaseActivities:
             raise
         await self.register.finish_notification(b.sleutel)
         log.info("bericht_verzonden")
+
+    @activity.defn(name="huidig_beleid")
+    async def huidig_beleid(self) -> Beleid:
+        """The policy of this release, for a case started without one: recorded once in its history, so the case
+        keeps it when a later release changes the defaults."""
+        return DEFAULT_BELEID

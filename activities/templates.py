@@ -1,8 +1,9 @@
-"""The Dutch texts of the notifications, one template per ``sjabloon`` code.
+"""The Dutch texts of the notifications, one template per ``Sjabloon`` code.
 
 A template reads only ``bericht.gegevens`` plus the pupil reference, region and sector; a missing optional
-field leaves out the sentence that needs it, and an unknown code gives a general message. :func:`render` never
-raises, so a text problem can never stop a case. Dates are written the Dutch way ("3 maart 2025").
+field leaves out the sentence that needs it, and a template that fails on odd data gives a general message.
+:func:`render` never raises, so a text problem can never stop a case. Dates are written the Dutch way
+("3 maart 2025").
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from workflows.contract import Rol, Sector
-from workflows.effects import Bericht
+from workflows.effects import Bericht, Sjabloon
 
 _MAANDEN = (
     "januari",
@@ -353,17 +354,6 @@ def _ouders_informeren_taskforce(c: _Context) -> tuple[str, str]:
     )
 
 
-def _huisbezoek_gepland(c: _Context) -> tuple[str, str]:
-    return (
-        f"Huisbezoek: leerling {c.leerling}",
-        _sentences(
-            f"Voor leerling {c.leerling} (regio {c.regio}) staat een huisbezoek door de Taskforce gepland.",
-            "Het verslag van het huisbezoek wordt besproken in de Kerngroep, die het besluit van de "
-            "Taskforce voorbereidt.",
-        ),
-    )
-
-
 def _taskforce_besluit(c: _Context) -> tuple[str, str]:
     return (
         f"Besluit van de Taskforce: leerling {c.leerling}",
@@ -560,61 +550,59 @@ def _afgesloten(c: _Context) -> tuple[str, str]:
     )
 
 
-def _algemeen(c: _Context, sjabloon: str) -> tuple[str, str]:
+def _algemeen(c: _Context, sjabloon: Sjabloon) -> tuple[str, str]:
     return (
         f"Bericht over leerling {c.leerling}",
         _sentences(
             f"Er is een ontwikkeling in de zaak van leerling {c.leerling} (regio {c.regio}, "
-            f"{c.samenwerkingsverband}): {sjabloon.replace('_', ' ')}.",
+            f"{c.samenwerkingsverband}): {sjabloon.value.replace('_', ' ')}.",
             "Bekijk het dossier voor de details.",
         ),
     )
 
 
-TEMPLATES: dict[str, Template] = {
-    "vier_weken_thuis": _vier_weken_thuis,
-    "melding_thuiszitter": _melding_thuiszitter,
-    "ouderfunctionaris_informeren": _ouderfunctionaris_informeren,
-    "toegang_kindkans": _toegang_kindkans,
-    "melding_uit_buitenland": _melding_uit_buitenland,
-    "lba_herinnering": _lba_herinnering,
-    "oudergesprek_herinnering": _oudergesprek_herinnering,
-    "plan_herinnering": _plan_herinnering,
-    "termijn_waarschuwing": _termijn_waarschuwing,
-    "escalatie_coordinator": _escalatie_coordinator,
-    "escalatie_taskforce": _escalatie_taskforce,
-    "ouders_informeren_taskforce": _ouders_informeren_taskforce,
-    "huisbezoek_gepland": _huisbezoek_gepland,
-    "taskforce_besluit": _taskforce_besluit,
-    "route_gekozen": _route_gekozen,
-    "regie_wijkteam": _regie_wijkteam,
-    "huiswerkpakketten": _huiswerkpakketten,
-    "tlv_onderbouwing": _tlv_onderbouwing,
-    "aanmelding_andere_school": _aanmelding_andere_school,
-    "zorgplicht_verlopen": _zorgplicht_verlopen,
-    "wachtlijst": _wachtlijst,
-    "voortgang": _voortgang,
-    "vrijstelling_aangevraagd": _vrijstelling_aangevraagd,
-    "vrijstelling_besluit": _vrijstelling_besluit,
-    "startdatum_gecorrigeerd": _startdatum_gecorrigeerd,
-    "handmatige_actie": _handmatige_actie,
-    "afgesloten": _afgesloten,
+TEMPLATES: dict[Sjabloon, Template] = {
+    Sjabloon.VIER_WEKEN_THUIS: _vier_weken_thuis,
+    Sjabloon.MELDING_THUISZITTER: _melding_thuiszitter,
+    Sjabloon.OUDERFUNCTIONARIS_INFORMEREN: _ouderfunctionaris_informeren,
+    Sjabloon.TOEGANG_KINDKANS: _toegang_kindkans,
+    Sjabloon.MELDING_UIT_BUITENLAND: _melding_uit_buitenland,
+    Sjabloon.LBA_HERINNERING: _lba_herinnering,
+    Sjabloon.OUDERGESPREK_HERINNERING: _oudergesprek_herinnering,
+    Sjabloon.PLAN_HERINNERING: _plan_herinnering,
+    Sjabloon.TERMIJN_WAARSCHUWING: _termijn_waarschuwing,
+    Sjabloon.ESCALATIE_COORDINATOR: _escalatie_coordinator,
+    Sjabloon.ESCALATIE_TASKFORCE: _escalatie_taskforce,
+    Sjabloon.OUDERS_INFORMEREN_TASKFORCE: _ouders_informeren_taskforce,
+    Sjabloon.TASKFORCE_BESLUIT: _taskforce_besluit,
+    Sjabloon.ROUTE_GEKOZEN: _route_gekozen,
+    Sjabloon.REGIE_WIJKTEAM: _regie_wijkteam,
+    Sjabloon.HUISWERKPAKKETTEN: _huiswerkpakketten,
+    Sjabloon.TLV_ONDERBOUWING: _tlv_onderbouwing,
+    Sjabloon.AANMELDING_ANDERE_SCHOOL: _aanmelding_andere_school,
+    Sjabloon.ZORGPLICHT_VERLOPEN: _zorgplicht_verlopen,
+    Sjabloon.WACHTLIJST: _wachtlijst,
+    Sjabloon.VOORTGANG: _voortgang,
+    Sjabloon.VRIJSTELLING_AANGEVRAAGD: _vrijstelling_aangevraagd,
+    Sjabloon.VRIJSTELLING_BESLUIT: _vrijstelling_besluit,
+    Sjabloon.STARTDATUM_GECORRIGEERD: _startdatum_gecorrigeerd,
+    Sjabloon.HANDMATIGE_ACTIE: _handmatige_actie,
+    Sjabloon.AFGESLOTEN: _afgesloten,
 }
-"""Every template by its ``sjabloon`` code."""
+"""Every template by its code: one for each ``Sjabloon``, none without one."""
 
 
 def render(bericht: Bericht) -> tuple[str, str]:
-    """The subject and body of a notification, in Dutch. Never raises: an unknown code or unexpected data
-    gives a general message instead."""
+    """The subject and body of a notification, in Dutch. Never raises: data a template cannot use gives a general
+    message instead."""
     context = _Context(
         leerling=bericht.leerling_ref,
         regio=bericht.regio.value,
         sector=bericht.sector,
         gegevens=bericht.gegevens,
     )
-    template = TEMPLATES.get(bericht.sjabloon)
     try:
-        onderwerp, kern = template(context) if template is not None else _algemeen(context, bericht.sjabloon)
+        onderwerp, kern = TEMPLATES[bericht.sjabloon](context)
     except Exception:
         onderwerp, kern = _algemeen(context, bericht.sjabloon)
     aanhef = _AANHEF.get(bericht.rol, "Beste lezer")

@@ -19,7 +19,6 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -31,6 +30,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from devtools.devstack import HOST, free_port
+
 with warnings.catch_warnings():
     # The package's __init__ asks platformdirs for a runtime folder it does not need here, which warns when
     # XDG_RUNTIME_DIR is unset (as in containers and CI).
@@ -39,7 +40,6 @@ with warnings.catch_warnings():
 
 SYSTEM_USER = "embedded_postgres"
 SUPERUSER = "postgres"
-HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 60
 STOP_MODES = ("smart", "fast", "immediate")
 
@@ -81,7 +81,7 @@ class LocalPostgres:
             elif self._port_file.exists():
                 self._port = int(self._port_file.read_text().strip())
             else:
-                self._port = _free_port()
+                self._port = free_port(HOST)
         return self._port
 
     @property
@@ -283,13 +283,6 @@ def _env() -> dict[str, str]:
     env["LC_ALL"] = "C"
     env["LANG"] = "C"
     return env
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _tail(text: str, lines: int = 20) -> str:

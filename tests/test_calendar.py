@@ -21,7 +21,6 @@ from workflows.calendar import (
     dutch_public_holidays,
     easter_sunday,
     is_working_day,
-    next_working_day,
 )
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -151,14 +150,6 @@ def test_working_days(day, working):
 )
 def test_add_working_days(start, count, expected):
     assert add_working_days(d(start), count) == d(expected)
-
-
-@pytest.mark.parametrize(
-    ("day", "expected"),
-    [("2026-11-20", "2026-11-20"), ("2026-11-21", "2026-11-23"), ("2026-12-25", "2026-12-28")],
-)
-def test_next_working_day(day, expected):
-    assert next_working_day(d(day)) == d(expected)
 
 
 @settings(max_examples=100, deadline=None)

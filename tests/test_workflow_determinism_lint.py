@@ -42,6 +42,15 @@ def test_a_clock_or_randomness_in_workflow_side_code_is_refused(filename: str, s
     assert f"`{banned}` is banned" in result.stdout
 
 
+def test_workflow_side_code_may_not_import_the_activities_it_calls() -> None:
+    """The activities' module brings in the register and HTTP clients: the workflow calls an activity by its
+    declaration in ``workflows/activities.py`` instead."""
+    refused = ruff("from activities.case_activities import CaseActivities\n", "workflows/thuiszitter.py")
+    assert refused.returncode == 1 and "`activities` is banned" in refused.stdout, refused.stdout
+    allowed = ruff("from workflows import activities\n\nCALLED = activities.vastleggen\n", "workflows/thuiszitter.py")
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+
+
 def test_the_rest_of_the_code_may_read_the_clock() -> None:
     for filename in ("activities/case_activities.py", "starter.py", "thuiszitters/tools/report.py"):
         result = ruff(CLOCK, filename)

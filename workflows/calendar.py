@@ -77,13 +77,6 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in dutch_public_holidays(day.year)
 
 
-def next_working_day(day: date) -> date:
-    """``day`` itself when it is a working day, else the first working day after it."""
-    while not is_working_day(day):
-        day += timedelta(days=1)
-    return day
-
-
 def add_working_days(day: date, count: int) -> date:
     """The working day that lies ``count`` working days after ``day``."""
     while count > 0:

@@ -7,7 +7,7 @@ terms); what an event does is decided by :mod:`workflows.rules`. Changing a name
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -54,16 +54,6 @@ class Sector(StrEnum):
 class Regio(StrEnum):
     NOORD = "Noord"
     ZUID = "Zuid"
-
-
-class Fase(IntEnum):
-    """The five phases of the procedure; they only move forward."""
-
-    VOORTRAJECT = 0
-    MELDING = 1
-    OUDERGESPREK_EN_PLAN = 2
-    OPLOSSINGEN = 3
-    PASSENDE_PLEK = 4
 
 
 FASE_NAMEN: dict[int, str] = {

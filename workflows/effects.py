@@ -24,6 +24,51 @@ class Systeem(StrEnum):
     TASKFORCE = "taskforce"
 
 
+class Actie(StrEnum):
+    """The registration calls a case makes, by the action they name (``POST {endpoint}/{actie}``). Running cases carry
+    them in their queued effects: never change a value."""
+
+    MELDING_VOLLEDIG_VERZUIM = "melding_volledig_verzuim"
+    HULPVRAAG_AANMAKEN = "hulpvraag_aanmaken"
+    HULPVRAAG_BIJWERKEN = "hulpvraag_bijwerken"
+    HULPVRAAG_AFSLUITEN = "hulpvraag_afsluiten"
+    HULPVRAAG_INTREKKEN = "hulpvraag_intrekken"
+    SIGNAAL = "signaal"
+    AANMELDING = "aanmelding"
+
+
+class Sjabloon(StrEnum):
+    """The Dutch notifications a case sends, by the code a ``Bericht`` carries; ``activities/templates.py`` has one
+    template for each. Running cases carry these codes in their state and queued effects: never change a value."""
+
+    VIER_WEKEN_THUIS = "vier_weken_thuis"
+    MELDING_THUISZITTER = "melding_thuiszitter"
+    OUDERFUNCTIONARIS_INFORMEREN = "ouderfunctionaris_informeren"
+    TOEGANG_KINDKANS = "toegang_kindkans"
+    MELDING_UIT_BUITENLAND = "melding_uit_buitenland"
+    LBA_HERINNERING = "lba_herinnering"
+    OUDERGESPREK_HERINNERING = "oudergesprek_herinnering"
+    PLAN_HERINNERING = "plan_herinnering"
+    TERMIJN_WAARSCHUWING = "termijn_waarschuwing"
+    ESCALATIE_COORDINATOR = "escalatie_coordinator"
+    ESCALATIE_TASKFORCE = "escalatie_taskforce"
+    OUDERS_INFORMEREN_TASKFORCE = "ouders_informeren_taskforce"
+    TASKFORCE_BESLUIT = "taskforce_besluit"
+    ROUTE_GEKOZEN = "route_gekozen"
+    REGIE_WIJKTEAM = "regie_wijkteam"
+    HUISWERKPAKKETTEN = "huiswerkpakketten"
+    TLV_ONDERBOUWING = "tlv_onderbouwing"
+    AANMELDING_ANDERE_SCHOOL = "aanmelding_andere_school"
+    ZORGPLICHT_VERLOPEN = "zorgplicht_verlopen"
+    WACHTLIJST = "wachtlijst"
+    VOORTGANG = "voortgang"
+    VRIJSTELLING_AANGEVRAAGD = "vrijstelling_aangevraagd"
+    VRIJSTELLING_BESLUIT = "vrijstelling_besluit"
+    STARTDATUM_GECORRIGEERD = "startdatum_gecorrigeerd"
+    HANDMATIGE_ACTIE = "handmatige_actie"
+    AFGESLOTEN = "afgesloten"
+
+
 class Registratie(BaseModel):
     """A registration call to an outside system, made exactly once (keyed by ``sleutel``)."""
 
@@ -34,12 +79,12 @@ class Registratie(BaseModel):
     case_id: str
     leerling_ref: str
     systeem: Systeem
-    actie: str
+    actie: Actie
     gegevens: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def samenvatting(self) -> str:
-        return f"{self.systeem.value}: {self.actie.replace('_', ' ')}"
+        return f"{self.systeem.value}: {self.actie.value.replace('_', ' ')}"
 
 
 class Bericht(BaseModel):
@@ -52,14 +97,14 @@ class Bericht(BaseModel):
     case_id: str
     leerling_ref: str
     rol: Rol
-    sjabloon: str
+    sjabloon: Sjabloon
     regio: Regio
     sector: Sector
     gegevens: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def samenvatting(self) -> str:
-        return f"bericht aan {self.rol.value}: {self.sjabloon.replace('_', ' ')}"
+        return f"bericht aan {self.rol.value}: {self.sjabloon.value.replace('_', ' ')}"
 
 
 class Vastlegging(BaseModel):

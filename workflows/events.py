@@ -18,6 +18,7 @@ from workflows.contract import (
     Aanmelding,
     AanmeldingAndereSchool,
     Afwijzing,
+    Deelnemer,
     Escalatie,
     Gebeurtenis,
     LeerplichtRegistratie,
@@ -39,7 +40,7 @@ from workflows.contract import (
     Wachtlijst,
     leeftijd_op,
 )
-from workflows.effects import Bericht, Registratie, Systeem
+from workflows.effects import Actie, Bericht, Registratie, Sjabloon, Systeem
 from workflows.outbox import call, record, send
 from workflows.policy import DEFAULT_BELEID
 from workflows.state import (
@@ -205,10 +206,10 @@ def _check_oudergesprek(state: CaseState, event: Gebeurtenis, today: date) -> No
     _no_school_steps(state, "oudergesprek")
     if state.fase < 1:
         raise Weigering("oudergesprek: eerst de melding thuiszitter (fase 1)")
-    deelnemers = {d.value for d in event.deelnemers}
-    missing = [rol for rol in ("school", "ouders") if rol not in deelnemers]
-    if not deelnemers & {"scp", "koersloket"}:
-        missing.append("scp" if state.aanmelding.sector is Sector.PO else "koersloket")
+    deelnemers = set(event.deelnemers)
+    missing = [d.value for d in (Deelnemer.SCHOOL, Deelnemer.OUDERS) if d not in deelnemers]
+    if not deelnemers & {Deelnemer.SCP, Deelnemer.KOERSLOKET}:
+        missing.append(Deelnemer.SCP.value if state.aanmelding.sector is Sector.PO else Deelnemer.KOERSLOKET.value)
     if missing:
         raise Weigering("oudergesprek: veld 'deelnemers' mist " + ", ".join(missing))
 
@@ -427,12 +428,12 @@ def _apply_startdatum_correctie(state: CaseState, event: Gebeurtenis, day: date,
         "alle termijnen schuiven mee.",
     )
     if state.kindkans_hulpvraag:
-        call(state, Systeem.KINDKANS, "hulpvraag_bijwerken", startdatum=event.startdatum.isoformat())
+        call(state, Systeem.KINDKANS, Actie.HULPVRAAG_BIJWERKEN, startdatum=event.startdatum.isoformat())
     for rol in school_and_contact(state):
         send(
             state,
             rol,
-            "startdatum_gecorrigeerd",
+            Sjabloon.STARTDATUM_GECORRIGEERD,
             startdatum=event.startdatum.isoformat(),
             deadline=state.deadline_12_weken.isoformat(),
         )
@@ -451,7 +452,7 @@ def _apply_oudergesprek(state: CaseState, event: Gebeurtenis, day: date, now: da
         event.door,
         "Oudergesprek gevoerd met " + ", ".join(state.deelnemers) + ".",
     )
-    call(state, Systeem.KINDKANS, "hulpvraag_bijwerken", gebeurtenis="oudergesprek", fase=state.fase)
+    call(state, Systeem.KINDKANS, Actie.HULPVRAAG_BIJWERKEN, gebeurtenis="oudergesprek", fase=state.fase)
 
 
 def _apply_plan_van_aanpak(state: CaseState, event: Gebeurtenis, day: date, now: datetime) -> None:
@@ -468,7 +469,7 @@ def _apply_plan_van_aanpak(state: CaseState, event: Gebeurtenis, day: date, now:
             event.door,
             "Plan van aanpak in het OPP, ouders stemmen in: fase 3.",
         )
-        call(state, Systeem.KINDKANS, "hulpvraag_bijwerken", gebeurtenis="plan_van_aanpak", fase=3)
+        call(state, Systeem.KINDKANS, Actie.HULPVRAAG_BIJWERKEN, gebeurtenis="plan_van_aanpak", fase=3)
     else:
         missing = []
         if not event.in_opp:
@@ -499,21 +500,21 @@ def _apply_route(state: CaseState, event: Gebeurtenis, day: date, now: datetime)
     variant = f" ({event.variant})" if event.variant else ""
     change = f" (was {previous})" if previous and previous != event.route else ""
     log(state, now, "route", event.door, f"Route {event.route}{variant} gekozen{change}.")
-    call(state, Systeem.KINDKANS, "hulpvraag_bijwerken", route=event.route, variant=event.variant)
-    send(state, Rol.OUDERS, "route_gekozen", route=event.route, variant=event.variant)
+    call(state, Systeem.KINDKANS, Actie.HULPVRAAG_BIJWERKEN, route=event.route, variant=event.variant)
+    send(state, Rol.OUDERS, Sjabloon.ROUTE_GEKOZEN, route=event.route, variant=event.variant)
     if event.route == "3.3" and event.variant in ("tlv_sbo", "tlv_so"):
-        send(state, state.contactrol, "tlv_onderbouwing", route=event.route, variant=event.variant)
+        send(state, state.contactrol, Sjabloon.TLV_ONDERBOUWING, route=event.route, variant=event.variant)
         call(
             state,
             Systeem.CENTRALE_AANMELDROUTE,
-            "aanmelding",
+            Actie.AANMELDING,
             soort_onderwijs="SBO" if event.variant == "tlv_sbo" else "SO",
             school_brin=state.aanmelding.school_brin,
         )
     if event.route == "3.4" or event.variant == "zorgarrangement":
-        send(state, Rol.WIJKTEAM, "regie_wijkteam", route=event.route, variant=event.variant)
+        send(state, Rol.WIJKTEAM, Sjabloon.REGIE_WIJKTEAM, route=event.route, variant=event.variant)
     if event.route == "3.4":
-        send(state, Rol.SCHOOL, "huiswerkpakketten")
+        send(state, Rol.SCHOOL, Sjabloon.HUISWERKPAKKETTEN)
 
 
 def _apply_aanmelding_andere_school(state: CaseState, event: Gebeurtenis, day: date, now: datetime) -> None:
@@ -535,7 +536,7 @@ def _apply_aanmelding_andere_school(state: CaseState, event: Gebeurtenis, day: d
     send(
         state,
         state.contactrol,
-        "aanmelding_andere_school",
+        Sjabloon.AANMELDING_ANDERE_SCHOOL,
         school_brin=event.school_brin,
         termijn_op=termijn.isoformat(),
     )
@@ -556,7 +557,7 @@ def _apply_zorgplicht_verlengd(state: CaseState, event: Gebeurtenis, day: date, 
     send(
         state,
         state.contactrol,
-        "aanmelding_andere_school",
+        Sjabloon.AANMELDING_ANDERE_SCHOOL,
         school_brin=state.andere_school.school_brin,
         termijn_op=termijn.isoformat(),
     )
@@ -574,7 +575,7 @@ def _apply_wachtlijst(state: CaseState, event: Gebeurtenis, day: date, now: date
         if event.op_wachtlijst
         else "Niet meer op de wachtlijst.",
     )
-    send(state, contact_of(state), "wachtlijst", op_wachtlijst=event.op_wachtlijst)
+    send(state, contact_of(state), Sjabloon.WACHTLIJST, op_wachtlijst=event.op_wachtlijst)
 
 
 def _apply_voortgang(state: CaseState, event: Gebeurtenis, day: date, now: datetime) -> None:
@@ -591,9 +592,9 @@ def _apply_voortgang(state: CaseState, event: Gebeurtenis, day: date, now: datet
         state.handmatige_taken = [taak for taak in state.handmatige_taken if taak.taak not in done]
         log(state, now, "handmatige_actie_afgehandeld", event.door, "Afgehandeld: " + ", ".join(sorted(done)) + ".")
     for rol in (Rol.OUDERS, contact_of(state)):
-        send(state, rol, "voortgang", toelichting=event.toelichting)
+        send(state, rol, Sjabloon.VOORTGANG, toelichting=event.toelichting)
     if state.kindkans_hulpvraag:
-        call(state, Systeem.KINDKANS, "hulpvraag_bijwerken", gebeurtenis="voortgang", fase=state.fase)
+        call(state, Systeem.KINDKANS, Actie.HULPVRAAG_BIJWERKEN, gebeurtenis="voortgang", fase=state.fase)
 
 
 def _apply_opschalen(state: CaseState, event: Gebeurtenis, day: date, now: datetime) -> None:
@@ -611,7 +612,7 @@ def _apply_taskforce_besluit(state: CaseState, event: Gebeurtenis, day: date, no
     state.taskforce_besluiten += 1
     log(state, now, "taskforce_besluit", event.door, "Besluit van de Taskforce vastgelegd.")
     for rol in school_and_contact(state):
-        send(state, rol, "taskforce_besluit")
+        send(state, rol, Sjabloon.TASKFORCE_BESLUIT)
 
 
 def _apply_vrijstelling(state: CaseState, event: Gebeurtenis, day: date, now: datetime) -> None:
@@ -625,10 +626,10 @@ def _apply_vrijstelling(state: CaseState, event: Gebeurtenis, day: date, now: da
     }
     log(state, now, "vrijstelling", event.door, teksten[event.status])
     if event.status == "aangevraagd":
-        send(state, state.leerplichtrol, "vrijstelling_aangevraagd")
+        send(state, state.leerplichtrol, Sjabloon.VRIJSTELLING_AANGEVRAAGD)
     else:
         for rol in (Rol.OUDERS, contact_of(state)):
-            send(state, rol, "vrijstelling_besluit", status=event.status)
+            send(state, rol, Sjabloon.VRIJSTELLING_BESLUIT, status=event.status)
 
 
 def _apply_passende_plek(state: CaseState, event: Gebeurtenis, day: date, now: datetime) -> None:
@@ -642,13 +643,13 @@ def _apply_passende_plek(state: CaseState, event: Gebeurtenis, day: date, now: d
         "vrijstelling": "Passende plek: vrijstelling van de leerplicht; de school schrijft uit.",
     }
     log(state, now, "passende_plek", event.door, teksten[event.uitkomst])
-    close(state, now, afsluiten_actie="hulpvraag_afsluiten")
+    close(state, now, afsluiten_actie=Actie.HULPVRAAG_AFSLUITEN)
 
 
 def _apply_intrekken(state: CaseState, event: Gebeurtenis, day: date, now: datetime) -> None:
     state.uitkomst = Uitkomst.INGETROKKEN
     log(state, now, "intrekken", event.door, "De melding is ingetrokken (ten onrechte gemeld).")
-    close(state, now, afsluiten_actie="hulpvraag_intrekken")
+    close(state, now, afsluiten_actie=Actie.HULPVRAAG_INTREKKEN)
 
 
 _APPLY: dict[str, Callable[[CaseState, Gebeurtenis, date, datetime], None]] = {
@@ -674,12 +675,11 @@ _APPLY: dict[str, Callable[[CaseState, Gebeurtenis, date, datetime], None]] = {
 def register_failure(state: CaseState, effect: Registratie | Bericht, fout: str, now: datetime) -> CaseState:
     """A call or message that the outside system refused for good becomes a task for a person."""
     new = successor(state)
+    rol = contact_of(new)
     if isinstance(effect, Registratie):
-        wat, rol = f"{effect.systeem.value}: {effect.actie.replace('_', ' ')}", contact_of(new)
-        gegevens = {"systeem": effect.systeem.value, "actie": effect.actie}
+        wat = effect.samenvatting
     else:
-        wat, rol = f"bericht aan {effect.rol.value} ({effect.sjabloon.replace('_', ' ')})", contact_of(new)
-        gegevens = {"systeem": "bericht", "actie": effect.sjabloon}
+        wat = f"bericht aan {effect.rol.value} ({effect.sjabloon.value.replace('_', ' ')})"
     new.handmatige_taken.append(
         Taak(
             rol=rol,
@@ -697,6 +697,6 @@ def register_failure(state: CaseState, effect: Registratie | Bericht, fout: str,
         f"{wat} is geweigerd; taak voor {rol.value}: handmatig afhandelen.",
     )
     if isinstance(effect, Registratie):
-        send(new, rol, "handmatige_actie", fout=fout, **gegevens)
+        send(new, rol, Sjabloon.HANDMATIGE_ACTIE, fout=fout, systeem=effect.systeem.value, actie=effect.actie.value)
     record(new, now, "handmatige_actie", SYSTEEM)
     return new

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from datetime import datetime
 
 from workflows.contract import Escalatie, Rol
+from workflows.effects import Sjabloon
 from workflows.outbox import record, send
 from workflows.state import SYSTEEM, CaseState, contact_of, log, school_and_contact, successor
 from workflows.steps import escalate
-from workflows.terms import Termijn, moment_of, terms
+from workflows.terms import Termijn, Termijnsoort, moment_of, terms
 
 
 def fire_due_terms(state: CaseState, now: datetime) -> CaseState:
@@ -18,13 +19,15 @@ def fire_due_terms(state: CaseState, now: datetime) -> CaseState:
     if not due:
         return state
     new = successor(state)
-    keys = {t.sleutel for t in due}
-    latest_warning = max((t.op for t in due if t.sleutel.startswith("waarschuwing_")), default=None)
+    kinds = {t.soort for t in due}
+    latest_warning = max((t.op for t in due if t.soort is Termijnsoort.WAARSCHUWING), default=None)
     for termijn in due:
         new.gevuurd.append(termijn.sleutel)
-        if termijn.sleutel.startswith("waarschuwing_") and ("twaalf_weken" in keys or termijn.op != latest_warning):
+        if termijn.soort is Termijnsoort.WAARSCHUWING and (
+            Termijnsoort.TWAALF_WEKEN in kinds or termijn.op != latest_warning
+        ):
             continue  # a later warning, or the term itself, has passed too: this warning no longer means anything
-        _FIRE[termijn.sleutel.split("_")[0]](new, termijn, now)
+        _FIRE[termijn.soort](new, termijn, now)
         record(new, now, termijn.sleutel, SYSTEEM)
     return new
 
@@ -33,7 +36,7 @@ def _fire_vier(state: CaseState, termijn: Termijn, now: datetime) -> None:
     log(
         state,
         now,
-        "vier_weken",
+        termijn.sleutel,
         SYSTEEM,
         "Vier weken thuis zonder melding: school en SCP melden de thuiszitter.",
     )
@@ -41,7 +44,7 @@ def _fire_vier(state: CaseState, termijn: Termijn, now: datetime) -> None:
         send(
             state,
             rol,
-            "vier_weken_thuis",
+            Sjabloon.VIER_WEKEN_THUIS,
             startdatum=state.startdatum.isoformat(),
             termijn_op=termijn.op.isoformat(),
         )
@@ -51,40 +54,40 @@ def _fire_waarschuwing(state: CaseState, termijn: Termijn, now: datetime) -> Non
     weken = (termijn.op - state.startdatum).days // 7
     log(state, now, termijn.sleutel, SYSTEEM, f"{weken} weken thuis: waarschuwing voor de twaalfwekentermijn.")
     for rol in school_and_contact(state):
-        send(state, rol, "termijn_waarschuwing", weken=weken, deadline=state.deadline_12_weken.isoformat())
+        send(state, rol, Sjabloon.TERMIJN_WAARSCHUWING, weken=weken, deadline=state.deadline_12_weken.isoformat())
 
 
 def _fire_twaalf(state: CaseState, termijn: Termijn, now: datetime) -> None:
     if state.escalatie is Escalatie.GEEN:
         escalate(state, Escalatie.COORDINATOR, now, SYSTEEM, reden_code="termijn_verstreken")
     else:
-        log(state, now, "twaalf_weken", SYSTEEM, "Twaalfwekentermijn verstreken; de zaak is al opgeschaald.")
+        log(state, now, termijn.sleutel, SYSTEEM, "Twaalfwekentermijn verstreken; de zaak is al opgeschaald.")
 
 
 def _fire_lba(state: CaseState, termijn: Termijn, now: datetime) -> None:
     log(
         state,
         now,
-        "lba_herinnering",
+        termijn.sleutel,
         SYSTEEM,
         "Registratie in de LBA niet bevestigd: PPO checkt bij de school.",
     )
     assert state.melding_op is not None
-    send(state, contact_of(state), "lba_herinnering", melding_op=state.melding_op.isoformat())
+    send(state, contact_of(state), Sjabloon.LBA_HERINNERING, melding_op=state.melding_op.isoformat())
 
 
 def _fire_oudergesprek(state: CaseState, termijn: Termijn, now: datetime) -> None:
-    log(state, now, "oudergesprek_herinnering", SYSTEEM, "Herinnering: nog geen oudergesprek.")
+    log(state, now, termijn.sleutel, SYSTEEM, "Herinnering: nog geen oudergesprek.")
     assert state.melding_op is not None
     for rol in (Rol.SCHOOL, state.contactrol):
-        send(state, rol, "oudergesprek_herinnering", melding_op=state.melding_op.isoformat())
+        send(state, rol, Sjabloon.OUDERGESPREK_HERINNERING, melding_op=state.melding_op.isoformat())
 
 
 def _fire_plan(state: CaseState, termijn: Termijn, now: datetime) -> None:
-    log(state, now, "plan_herinnering", SYSTEEM, "Herinnering: nog geen plan van aanpak.")
+    log(state, now, termijn.sleutel, SYSTEEM, "Herinnering: nog geen plan van aanpak.")
     assert state.oudergesprek_op is not None
     for rol in (Rol.SCHOOL, state.contactrol):
-        send(state, rol, "plan_herinnering", oudergesprek_op=state.oudergesprek_op.isoformat())
+        send(state, rol, Sjabloon.PLAN_HERINNERING, oudergesprek_op=state.oudergesprek_op.isoformat())
 
 
 def _fire_zorgplicht(state: CaseState, termijn: Termijn, now: datetime) -> None:
@@ -96,15 +99,16 @@ def _fire_zorgplicht(state: CaseState, termijn: Termijn, now: datetime) -> None:
         "Zorgplichttermijn verstreken zonder besluit van de ontvangende school.",
     )
     for rol in (state.contactrol, Rol.COORDINATOR):
-        send(state, rol, "zorgplicht_verlopen", termijn_op=termijn.op.isoformat())
+        send(state, rol, Sjabloon.ZORGPLICHT_VERLOPEN, termijn_op=termijn.op.isoformat())
 
 
-_FIRE: dict[str, Callable[[CaseState, Termijn, datetime], None]] = {
-    "vier": _fire_vier,
-    "waarschuwing": _fire_waarschuwing,
-    "twaalf": _fire_twaalf,
-    "lba": _fire_lba,
-    "oudergesprek": _fire_oudergesprek,
-    "plan": _fire_plan,
-    "zorgplicht": _fire_zorgplicht,
+_FIRE: dict[Termijnsoort, Callable[[CaseState, Termijn, datetime], None]] = {
+    Termijnsoort.VIER_WEKEN: _fire_vier,
+    Termijnsoort.WAARSCHUWING: _fire_waarschuwing,
+    Termijnsoort.TWAALF_WEKEN: _fire_twaalf,
+    Termijnsoort.LBA_HERINNERING: _fire_lba,
+    Termijnsoort.OUDERGESPREK_HERINNERING: _fire_oudergesprek,
+    Termijnsoort.PLAN_HERINNERING: _fire_plan,
+    Termijnsoort.ZORGPLICHT: _fire_zorgplicht,
 }
+"""What each kind of term does when it passes: one for every ``Termijnsoort``."""

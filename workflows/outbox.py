@@ -3,12 +3,11 @@ idempotency key derived from the case and its event number, which the workflow h
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from workflows.contract import Rol
-from workflows.effects import Bericht, Effect, Registratie, Systeem, Vastlegging
+from workflows.effects import Actie, Bericht, Effect, Registratie, Sjabloon, Systeem, Vastlegging
 from workflows.state import CaseState
 from workflows.tasks import open_tasks
 
@@ -17,10 +16,10 @@ def _next_key(state: CaseState, what: str) -> str:
     return f"{state.case_id}:{state.volgnummer + 1}:{what}"
 
 
-def call(state: CaseState, systeem: Systeem, actie: str, **gegevens: Any) -> None:
+def call(state: CaseState, systeem: Systeem, actie: Actie, **gegevens: Any) -> None:
     state.openstaand.append(
         Registratie(
-            sleutel=_next_key(state, f"{systeem.value}.{actie}"),
+            sleutel=_next_key(state, f"{systeem.value}.{actie.value}"),
             case_id=state.case_id,
             leerling_ref=state.aanmelding.leerling_ref,
             systeem=systeem,
@@ -30,10 +29,10 @@ def call(state: CaseState, systeem: Systeem, actie: str, **gegevens: Any) -> Non
     )
 
 
-def send(state: CaseState, rol: Rol, sjabloon: str, **gegevens: Any) -> None:
+def send(state: CaseState, rol: Rol, sjabloon: Sjabloon, **gegevens: Any) -> None:
     state.openstaand.append(
         Bericht(
-            sleutel=_next_key(state, f"{rol.value}.{sjabloon}"),
+            sleutel=_next_key(state, f"{rol.value}.{sjabloon.value}"),
             case_id=state.case_id,
             leerling_ref=state.aanmelding.leerling_ref,
             rol=rol,
@@ -73,10 +72,6 @@ def record(state: CaseState, now: datetime, gebeurtenis: str, door: str | None) 
             open_taken=open_tasks(state),
         )
     )
-
-
-def effects_of(state: CaseState) -> Iterable[Effect]:
-    return tuple(state.openstaand)
 
 
 def take_effects(state: CaseState) -> list[Effect]:

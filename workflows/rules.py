@@ -30,10 +30,10 @@ from workflows.events import (
     register_failure,
 )
 from workflows.firing import fire_due_terms
-from workflows.outbox import effects_of, take_effects
+from workflows.outbox import take_effects
 from workflows.state import MAX_AFGEWEZEN, MAX_TIJDLIJN, SYSTEEM, AndereSchool, CaseState, Weigering, weeks_at_home
 from workflows.tasks import open_tasks
-from workflows.terms import Termijn, moment_of, next_term, terms, zorgplicht_deadline
+from workflows.terms import Termijn, Termijnsoort, moment_of, next_term, terms, zorgplicht_deadline
 from workflows.views import details_markdown, static_summary, status
 
 __all__ = [
@@ -43,12 +43,12 @@ __all__ = [
     "AndereSchool",
     "CaseState",
     "Termijn",
+    "Termijnsoort",
     "Weigering",
     "apply",
     "check",
     "describe_validation_error",
     "details_markdown",
-    "effects_of",
     "fingerprint",
     "fire_due_terms",
     "is_duplicate",

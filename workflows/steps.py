@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from workflows.contract import Escalatie, Regiehouder, Rol
-from workflows.effects import Systeem
+from workflows.effects import Actie, Sjabloon, Systeem
 from workflows.outbox import call, send
 from workflows.state import CaseState, log, school_of, weeks_at_home
 
@@ -14,13 +14,13 @@ from workflows.state import CaseState, log, school_of, weeks_at_home
 def melding_effects(state: CaseState, *, gemeld_bij_leerplicht: bool) -> None:
     startdatum = state.startdatum.isoformat()
     if state.uit_buitenland:
-        send(state, Rol.LEERPLICHT_ABSOLUUT_VERZUIM, "melding_uit_buitenland", startdatum=startdatum)
+        send(state, Rol.LEERPLICHT_ABSOLUUT_VERZUIM, Sjabloon.MELDING_UIT_BUITENLAND, startdatum=startdatum)
         return
     if state.leerplichtig and not gemeld_bij_leerplicht:
         call(
             state,
             Systeem.LEERPLICHT,
-            "melding_volledig_verzuim",
+            Actie.MELDING_VOLLEDIG_VERZUIM,
             startdatum=startdatum,
             school_brin=state.aanmelding.school_brin,
             sector=state.aanmelding.sector.value,
@@ -28,14 +28,14 @@ def melding_effects(state: CaseState, *, gemeld_bij_leerplicht: bool) -> None:
     send(
         state,
         state.contactrol,
-        "melding_thuiszitter",
+        Sjabloon.MELDING_THUISZITTER,
         startdatum=startdatum,
         school_brin=state.aanmelding.school_brin,
     )
     call(
         state,
         Systeem.KINDKANS,
-        "hulpvraag_aanmaken",
+        Actie.HULPVRAAG_AANMAKEN,
         startdatum=startdatum,
         status="thuiszitter",
         school_brin=state.aanmelding.school_brin,
@@ -43,9 +43,9 @@ def melding_effects(state: CaseState, *, gemeld_bij_leerplicht: bool) -> None:
         regio=state.aanmelding.regio.value,
     )
     state.kindkans_hulpvraag = True
-    call(state, Systeem.SISA, "signaal")
-    send(state, Rol.OUDERFUNCTIONARIS, "ouderfunctionaris_informeren", startdatum=startdatum)
-    send(state, Rol.OUDERS, "toegang_kindkans")
+    call(state, Systeem.SISA, Actie.SIGNAAL)
+    send(state, Rol.OUDERFUNCTIONARIS, Sjabloon.OUDERFUNCTIONARIS_INFORMEREN, startdatum=startdatum)
+    send(state, Rol.OUDERS, Sjabloon.TOEGANG_KINDKANS)
 
 
 def escalate(state: CaseState, niveau: Escalatie, now: datetime, door: str | None, *, reden_code: str) -> None:
@@ -62,7 +62,7 @@ def escalate(state: CaseState, niveau: Escalatie, now: datetime, door: str | Non
         send(
             state,
             Rol.COORDINATOR,
-            "escalatie_coordinator",
+            Sjabloon.ESCALATIE_COORDINATOR,
             reden_code=reden_code,
             weken=weeks_at_home(state, now),
             deadline=state.deadline_12_weken.isoformat(),
@@ -79,16 +79,16 @@ def escalate(state: CaseState, niveau: Escalatie, now: datetime, door: str | Non
         call(
             state,
             Systeem.TASKFORCE,
-            "aanmelding",
+            Actie.AANMELDING,
             regio=state.aanmelding.regio.value,
             sector=state.aanmelding.sector.value,
             weken_thuis=weeks_at_home(state, now),
         )
-        send(state, Rol.TASKFORCE, "escalatie_taskforce", weken=weeks_at_home(state, now))
-        send(state, school_of(state), "ouders_informeren_taskforce")
+        send(state, Rol.TASKFORCE, Sjabloon.ESCALATIE_TASKFORCE, weken=weeks_at_home(state, now))
+        send(state, school_of(state), Sjabloon.OUDERS_INFORMEREN_TASKFORCE)
 
 
-def close(state: CaseState, now: datetime, *, afsluiten_actie: str) -> None:
+def close(state: CaseState, now: datetime, *, afsluiten_actie: Actie) -> None:
     state.afgesloten_op = now
     assert state.uitkomst is not None
     if state.kindkans_hulpvraag:
@@ -105,4 +105,4 @@ def close(state: CaseState, now: datetime, *, afsluiten_actie: str) -> None:
     if state.regiehouder is Regiehouder.WIJKTEAM:
         rollen.append(Rol.WIJKTEAM)
     for rol in dict.fromkeys(rollen):
-        send(state, rol, "afgesloten", uitkomst=state.uitkomst.value)
+        send(state, rol, Sjabloon.AFGESLOTEN, uitkomst=state.uitkomst.value)

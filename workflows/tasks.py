@@ -7,7 +7,7 @@ from datetime import date
 
 from workflows.contract import Escalatie, Rol, Taak
 from workflows.state import CaseState, contact_of, route_andere_school
-from workflows.terms import terms, zorgplicht_deadline
+from workflows.terms import Termijnsoort, terms, zorgplicht_deadline
 
 
 def open_tasks(state: CaseState) -> list[Taak]:
@@ -20,10 +20,10 @@ def open_tasks(state: CaseState) -> list[Taak]:
     def add(rol: Rol, taak: str, omschrijving: str, uiterlijk: date | None = None) -> None:
         tasks.append(Taak(rol=rol, taak=taak, omschrijving=omschrijving, uiterlijk=uiterlijk))
 
-    ahead = {t.sleutel: t.op for t in terms(state)}
+    ahead = {t.soort: t.op for t in terms(state)}  # the kinds tasks wait for fall once at a time
     if state.fase == 0:
         add(Rol.SCHOOL, "voortraject_bespreken", "Bespreek de leerling met de SCP en zet preventief in.")
-        if "vier_weken" in state.gevuurd:
+        if Termijnsoort.VIER_WEKEN.value in state.gevuurd:
             add(
                 Rol.SCHOOL,
                 "thuiszitter_melden",
@@ -40,9 +40,9 @@ def open_tasks(state: CaseState) -> list[Taak]:
             state.leerplichtrol,
             "lba_registreren",
             "Registreer de thuiszitter in de LBA en bevestig de startdatum.",
-            ahead.get("lba_herinnering"),
+            ahead.get(Termijnsoort.LBA_HERINNERING),
         )
-        if "lba_herinnering" in state.gevuurd and not state.uit_buitenland:
+        if Termijnsoort.LBA_HERINNERING.value in state.gevuurd and not state.uit_buitenland:
             add(
                 contact,
                 "leerplichtmelding_controleren",
@@ -53,10 +53,10 @@ def open_tasks(state: CaseState) -> list[Taak]:
             Rol.SCHOOL,
             "oudergesprek_organiseren",
             "Organiseer een gesprek met ouders en " + ("SCP" if contact is Rol.SCP else "Koersloket") + ".",
-            ahead.get("oudergesprek_herinnering"),
+            ahead.get(Termijnsoort.OUDERGESPREK_HERINNERING),
         )
     if state.fase == 2:
-        uiterlijk = ahead.get("plan_herinnering")
+        uiterlijk = ahead.get(Termijnsoort.PLAN_HERINNERING)
         if state.plan_op is None:
             add(
                 Rol.SCHOOL,
@@ -75,7 +75,7 @@ def open_tasks(state: CaseState) -> list[Taak]:
                     uiterlijk,
                 )
     if state.fase == 3:
-        _route_tasks(state, add, ahead)
+        _route_tasks(state, add)
     if state.wachtlijst:
         add(
             contact_of(state),
@@ -102,7 +102,7 @@ def open_tasks(state: CaseState) -> list[Taak]:
     return tasks
 
 
-def _route_tasks(state: CaseState, add: Callable[..., None], ahead: dict[str, date]) -> None:
+def _route_tasks(state: CaseState, add: Callable[..., None]) -> None:
     contact = state.contactrol
     add(Rol.SCHOOL, "voortgang_melden", "Informeer ouders en " + contact.value + " over de voortgang.")
     if state.route is None:

@@ -4,19 +4,43 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from workflows.calendar import add_working_days, amsterdam_moment
 from workflows.contract import Escalatie
 from workflows.state import CaseState, route_andere_school, weken_tekst
 
 
+class Termijnsoort(StrEnum):
+    """The kinds of term: what a term does when it passes depends on its kind alone (:mod:`workflows.firing`).
+
+    A value is also the key of its kind's term where a case has one at a time; a warning adds its day
+    (``waarschuwing_56``), a zorgplicht term whether it was extended and the number of the application
+    (``zorgplicht_verlengd_2``). Running cases keep these keys (``CaseState.gevuurd``): never change a value."""
+
+    VIER_WEKEN = "vier_weken"
+    WAARSCHUWING = "waarschuwing"
+    TWAALF_WEKEN = "twaalf_weken"
+    LBA_HERINNERING = "lba_herinnering"
+    OUDERGESPREK_HERINNERING = "oudergesprek_herinnering"
+    PLAN_HERINNERING = "plan_herinnering"
+    ZORGPLICHT = "zorgplicht"
+
+
 @dataclass(frozen=True)
 class Termijn:
-    """A term of the procedure: a key (each fires once), the day it falls on, and what it is, in Dutch."""
+    """A term of the procedure: its kind, its key (each key fires once), the day it falls on, and what it is, in
+    Dutch."""
 
+    soort: Termijnsoort
     sleutel: str
     op: date
     omschrijving: str
+
+    @classmethod
+    def of(cls, soort: Termijnsoort, op: date, omschrijving: str, *onderscheid: str | int) -> Termijn:
+        """A term of ``soort``, keyed by its kind and what tells it apart from other terms of that kind."""
+        return cls(soort, "_".join([soort.value, *map(str, onderscheid)]), op, omschrijving)
 
 
 def zorgplicht_deadline(state: CaseState) -> date | None:
@@ -36,8 +60,8 @@ def terms(state: CaseState) -> list[Termijn]:
     found: list[Termijn] = []
     if state.fase == 0:
         found.append(
-            Termijn(
-                "vier_weken",
+            Termijn.of(
+                Termijnsoort.VIER_WEKEN,
                 state.startdatum + timedelta(days=beleid.thuiszitter_na_dagen),
                 "vier weken thuis zonder melding",
             )
@@ -45,44 +69,47 @@ def terms(state: CaseState) -> list[Termijn]:
     if state.escalatie is Escalatie.GEEN:
         for dagen in sorted(set(beleid.waarschuwingen_dagen)):  # a day named twice in the policy warns once
             found.append(
-                Termijn(
-                    f"waarschuwing_{dagen}",
+                Termijn.of(
+                    Termijnsoort.WAARSCHUWING,
                     state.startdatum + timedelta(days=dagen),
                     f"waarschuwing na {weken_tekst(dagen)}",
+                    dagen,
                 )
             )
-    found.append(Termijn("twaalf_weken", state.deadline_12_weken, "twaalfwekentermijn"))
+    found.append(Termijn.of(Termijnsoort.TWAALF_WEKEN, state.deadline_12_weken, "twaalfwekentermijn"))
     if state.fase >= 1 and state.melding_op is not None:
         if state.leerplichtig and state.lba_geregistreerd_op is None:
             found.append(
-                Termijn(
-                    "lba_herinnering",
+                Termijn.of(
+                    Termijnsoort.LBA_HERINNERING,
                     add_working_days(state.melding_op, beleid.lba_herinnering_werkdagen),
                     "registratie in de LBA niet bevestigd",
                 )
             )
         if state.fase == 1 and not state.uit_buitenland:
             found.append(
-                Termijn(
-                    "oudergesprek_herinnering",
+                Termijn.of(
+                    Termijnsoort.OUDERGESPREK_HERINNERING,
                     add_working_days(state.melding_op, beleid.oudergesprek_herinnering_werkdagen),
                     "nog geen oudergesprek",
                 )
             )
     if state.fase == 2 and state.oudergesprek_op is not None:
         found.append(
-            Termijn(
-                "plan_herinnering",
+            Termijn.of(
+                Termijnsoort.PLAN_HERINNERING,
                 add_working_days(state.oudergesprek_op, beleid.plan_herinnering_werkdagen),
                 "nog geen plan van aanpak",
             )
         )
     if (deadline := zorgplicht_deadline(state)) is not None and route_andere_school(state):
         assert state.andere_school is not None
-        key = "zorgplicht_verlengd" if state.andere_school.verlengd else "zorgplicht"
+        onderscheid: list[str | int] = ["verlengd"] if state.andere_school.verlengd else []
         if state.andere_school.nummer > 1:  # a later application has a term of its own
-            key += f"_{state.andere_school.nummer}"
-        found.append(Termijn(key, deadline, "zorgplichttermijn ontvangende school"))
+            onderscheid.append(state.andere_school.nummer)
+        found.append(
+            Termijn.of(Termijnsoort.ZORGPLICHT, deadline, "zorgplichttermijn ontvangende school", *onderscheid)
+        )
     return sorted((t for t in found if t.sleutel not in state.gevuurd), key=lambda t: (t.op, t.sleutel))
 
 

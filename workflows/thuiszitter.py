@@ -10,7 +10,7 @@ open is decided by :mod:`workflows.rules`; this class wires those rules to Tempo
 - the effects an event or term queues are handed over to the workflow's own queue at once (so no event copies a
   backlog), and run as activities side by side in batches (at most ``EFFECT_BATCH``, and one call per outside
   system and one message per role at a time, so nobody hears of a later step first), each keyed for exactly-once
-  delivery;
+  delivery; the activities are called by reference to their declarations in :mod:`workflows.activities`;
 - search attributes and current details show the case in the Web UI without personal data, computed once per
   activation however many events it carried;
 - the history is kept small by continuing as new with the whole state when Temporal suggests it, or after
@@ -31,12 +31,11 @@ from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import rules
+    from workflows import activities, rules
     from workflows import search_attributes as sa
     from workflows.calendar import amsterdam_date, amsterdam_moment
     from workflows.contract import EVENTS, WORKFLOW_TYPE, Aanmelding, CaseStatus
-    from workflows.effects import Bericht, Effect, Registratie, RegistratieUitkomst, Vastlegging
-    from workflows.policy import Beleid
+    from workflows.effects import Bericht, Effect, Registratie, Vastlegging
     from workflows.rules import CaseState
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
@@ -123,7 +122,7 @@ class ThuiszitterWorkflow:
         if voortzetting is None and aanmelding.beleid is None and workflow.patched(PATCH_BELEID_VASTLEGGEN):
             # Started without a policy: take this release's policy once, recorded in the history.
             beleid = await workflow.execute_local_activity(
-                "huidig_beleid", result_type=Beleid, start_to_close_timeout=timedelta(seconds=10)
+                activities.huidig_beleid, start_to_close_timeout=timedelta(seconds=10)
             )
             self._state = self._state.model_copy(update={"beleid": beleid})
         while True:
@@ -270,7 +269,7 @@ class ThuiszitterWorkflow:
                     extra={"gebeurtenis": effect.gebeurtenis, "fase": effect.fase, "volgnummer": effect.volgnummer},
                 )
                 await workflow.execute_activity(
-                    "vastleggen",
+                    activities.vastleggen,
                     effect,
                     start_to_close_timeout=ACTIVITY_TIMEOUT,
                     retry_policy=ACTIVITY_RETRY,
@@ -278,16 +277,15 @@ class ThuiszitterWorkflow:
                 )
             elif isinstance(effect, Registratie):
                 await workflow.execute_activity(
-                    "registreren",
+                    activities.registreren,
                     effect,
-                    result_type=RegistratieUitkomst,
                     start_to_close_timeout=ACTIVITY_TIMEOUT,
                     retry_policy=ACTIVITY_RETRY,
                     summary=effect.samenvatting,
                 )
             else:
                 await workflow.execute_activity(
-                    "berichten",
+                    activities.berichten,
                     effect,
                     start_to_close_timeout=ACTIVITY_TIMEOUT,
                     retry_policy=ACTIVITY_RETRY,

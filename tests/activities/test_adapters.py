@@ -18,7 +18,7 @@ from activities.adapters import REGISTRATIE_GEWEIGERD, REGISTRATIE_TIJDELIJK_MIS
 from activities.case_activities import CaseActivities
 from thuiszitters.register.store import Register
 from thuiszitters.settings import Endpoint, Settings
-from workflows.effects import Registratie, Systeem
+from workflows.effects import Actie, Registratie, Systeem
 
 TOKEN = "kindkans-test-token"
 LEERLING = "LL7781"
@@ -85,7 +85,7 @@ def registratie(sleutel: str = f"{CASE_ID}/3/kindkans_hulpvraag") -> Registratie
         case_id=CASE_ID,
         leerling_ref=LEERLING,
         systeem=Systeem.KINDKANS,
-        actie="hulpvraag_thuiszitter",
+        actie=Actie.HULPVRAAG_AANMAKEN,
         gegevens={"startdatum": date(2025, 2, 3), "school_brin": "12AB", "status": "thuiszitter"},
     )
 
@@ -110,14 +110,14 @@ async def test_the_call_carries_json_bearer_token_and_idempotency_key(
 
     assert (outcome.verzonden, outcome.antwoord_status, outcome.kenmerk) == (True, 201, "KK-2025-0001")
     [request] = kindkans.requests
-    assert request["path"] == "/api/v1/hulpvraag_thuiszitter"
+    assert request["path"] == "/api/v1/hulpvraag_aanmaken"
     assert request["headers"]["Authorization"] == f"Bearer {TOKEN}"
     assert request["headers"]["Idempotency-Key"] == r.sleutel
     assert request["headers"]["Content-Type"].startswith("application/json")
     assert request["json"] == {
         "leerling_ref": LEERLING,
         "case_id": CASE_ID,
-        "actie": "hulpvraag_thuiszitter",
+        "actie": "hulpvraag_aanmaken",
         "gegevens": {"startdatum": "2025-02-03", "school_brin": "12AB", "status": "thuiszitter"},
     }
     row = await register.registration(r.sleutel)
@@ -149,7 +149,7 @@ async def test_a_refusal_is_final_and_recorded_as_failed(register: Register, kin
     assert error.non_retryable is True
     assert error.type == REGISTRATIE_GEWEIGERD
     assert "Kindkans" in error.message
-    assert "hulpvraag_thuiszitter" in error.message
+    assert "hulpvraag_aanmaken" in error.message
     assert "422" in error.message
     assert LEERLING not in error.message  # neither the pupil nor the answer's body leaks into the error
     row = await register.registration(r.sleutel)

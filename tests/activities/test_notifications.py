@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import structlog
 from aiosmtpd.controller import Controller
+from pydantic import ValidationError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
@@ -27,57 +28,55 @@ from activities.templates import TEMPLATES, render
 from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings
 from workflows.contract import Regio, Rol, Sector
-from workflows.effects import Bericht
+from workflows.effects import Bericht, Sjabloon
 
 LEERLING = "LL5150"
 CASE_ID = f"thuiszitter-{LEERLING}/case-1"
 AFZENDER = "thuiszitters@ppo-rotterdam.example"
 
 # The template codes the case rules use, with the data each may carry.
-GEGEVENS: dict[str, dict[str, Any]] = {
-    "vier_weken_thuis": {"startdatum": "2025-02-03", "termijn_op": "2025-04-28"},
-    "melding_thuiszitter": {"startdatum": "2025-02-03", "school_brin": "12AB"},
-    "ouderfunctionaris_informeren": {"startdatum": "2025-02-03"},
-    "toegang_kindkans": {},
-    "melding_uit_buitenland": {"startdatum": "2025-02-03"},
-    "lba_herinnering": {"melding_op": "2025-03-03"},
-    "oudergesprek_herinnering": {"melding_op": "2025-03-03"},
-    "plan_herinnering": {"oudergesprek_op": "2025-03-10"},
-    "termijn_waarschuwing": {"weken": 10, "deadline": "2025-04-28"},
-    "escalatie_coordinator": {"reden_code": "termijn_verstreken", "weken": 12, "deadline": "2025-04-28"},
-    "escalatie_taskforce": {},
-    "ouders_informeren_taskforce": {},
-    "huisbezoek_gepland": {},
-    "taskforce_besluit": {},
-    "route_gekozen": {"route": "3.3", "variant": "tlv_so"},
-    "regie_wijkteam": {},
-    "huiswerkpakketten": {},
-    "tlv_onderbouwing": {},
-    "aanmelding_andere_school": {"school_brin": "34CD", "termijn_op": "2025-05-12"},
-    "zorgplicht_verlopen": {"termijn_op": "2025-05-12"},
-    "wachtlijst": {"op_wachtlijst": True},
-    "voortgang": {"toelichting": "Leerling gaat vanaf maandag twee ochtenden naar school."},
-    "vrijstelling_aangevraagd": {},
-    "vrijstelling_besluit": {"status": "verleend"},
-    "startdatum_gecorrigeerd": {"startdatum": "2025-01-27", "deadline": "2025-04-21"},
-    "handmatige_actie": {"systeem": "kindkans", "actie": "hulpvraag_thuiszitter", "fout": "HTTP 422"},
-    "afgesloten": {"uitkomst": "terug_op_school"},
+GEGEVENS: dict[Sjabloon, dict[str, Any]] = {
+    Sjabloon.VIER_WEKEN_THUIS: {"startdatum": "2025-02-03", "termijn_op": "2025-04-28"},
+    Sjabloon.MELDING_THUISZITTER: {"startdatum": "2025-02-03", "school_brin": "12AB"},
+    Sjabloon.OUDERFUNCTIONARIS_INFORMEREN: {"startdatum": "2025-02-03"},
+    Sjabloon.TOEGANG_KINDKANS: {},
+    Sjabloon.MELDING_UIT_BUITENLAND: {"startdatum": "2025-02-03"},
+    Sjabloon.LBA_HERINNERING: {"melding_op": "2025-03-03"},
+    Sjabloon.OUDERGESPREK_HERINNERING: {"melding_op": "2025-03-03"},
+    Sjabloon.PLAN_HERINNERING: {"oudergesprek_op": "2025-03-10"},
+    Sjabloon.TERMIJN_WAARSCHUWING: {"weken": 10, "deadline": "2025-04-28"},
+    Sjabloon.ESCALATIE_COORDINATOR: {"reden_code": "termijn_verstreken", "weken": 12, "deadline": "2025-04-28"},
+    Sjabloon.ESCALATIE_TASKFORCE: {},
+    Sjabloon.OUDERS_INFORMEREN_TASKFORCE: {},
+    Sjabloon.TASKFORCE_BESLUIT: {},
+    Sjabloon.ROUTE_GEKOZEN: {"route": "3.3", "variant": "tlv_so"},
+    Sjabloon.REGIE_WIJKTEAM: {},
+    Sjabloon.HUISWERKPAKKETTEN: {},
+    Sjabloon.TLV_ONDERBOUWING: {},
+    Sjabloon.AANMELDING_ANDERE_SCHOOL: {"school_brin": "34CD", "termijn_op": "2025-05-12"},
+    Sjabloon.ZORGPLICHT_VERLOPEN: {"termijn_op": "2025-05-12"},
+    Sjabloon.WACHTLIJST: {"op_wachtlijst": True},
+    Sjabloon.VOORTGANG: {"toelichting": "Leerling gaat vanaf maandag twee ochtenden naar school."},
+    Sjabloon.VRIJSTELLING_AANGEVRAAGD: {},
+    Sjabloon.VRIJSTELLING_BESLUIT: {"status": "verleend"},
+    Sjabloon.STARTDATUM_GECORRIGEERD: {"startdatum": "2025-01-27", "deadline": "2025-04-21"},
+    Sjabloon.HANDMATIGE_ACTIE: {"systeem": "kindkans", "actie": "hulpvraag_aanmaken", "fout": "HTTP 422"},
+    Sjabloon.AFGESLOTEN: {"uitkomst": "terug_op_school"},
 }
 
-ROL_PER_SJABLOON: dict[str, Rol] = {
-    "toegang_kindkans": Rol.OUDERS,
-    "melding_uit_buitenland": Rol.LEERPLICHT_ABSOLUUT_VERZUIM,
-    "escalatie_coordinator": Rol.COORDINATOR,
-    "escalatie_taskforce": Rol.TASKFORCE,
-    "huisbezoek_gepland": Rol.TASKFORCE,
-    "regie_wijkteam": Rol.WIJKTEAM,
-    "vrijstelling_aangevraagd": Rol.LEERPLICHT,
+ROL_PER_SJABLOON: dict[Sjabloon, Rol] = {
+    Sjabloon.TOEGANG_KINDKANS: Rol.OUDERS,
+    Sjabloon.MELDING_UIT_BUITENLAND: Rol.LEERPLICHT_ABSOLUUT_VERZUIM,
+    Sjabloon.ESCALATIE_COORDINATOR: Rol.COORDINATOR,
+    Sjabloon.ESCALATIE_TASKFORCE: Rol.TASKFORCE,
+    Sjabloon.REGIE_WIJKTEAM: Rol.WIJKTEAM,
+    Sjabloon.VRIJSTELLING_AANGEVRAAGD: Rol.LEERPLICHT,
 }
 
 
-def bericht(sjabloon: str = "melding_thuiszitter", **changes: Any) -> Bericht:
+def bericht(sjabloon: Sjabloon = Sjabloon.MELDING_THUISZITTER, **changes: Any) -> Bericht:
     fields: dict[str, Any] = {
-        "sleutel": f"{CASE_ID}/1/{sjabloon}",
+        "sleutel": f"{CASE_ID}/1/{sjabloon.value}",
         "case_id": CASE_ID,
         "leerling_ref": LEERLING,
         "rol": ROL_PER_SJABLOON.get(sjabloon, Rol.SCP),
@@ -93,12 +92,14 @@ def bericht(sjabloon: str = "melding_thuiszitter", **changes: Any) -> Bericht:
 # ------------------------------------------------------------------------------------------------ templates
 
 
-def test_every_code_the_rules_use_has_a_template() -> None:
-    assert set(GEGEVENS) <= set(TEMPLATES)
+def test_every_code_has_a_template_and_every_template_a_code() -> None:
+    assert all(isinstance(code, Sjabloon) for code in TEMPLATES)
+    assert set(TEMPLATES) == set(Sjabloon)
+    assert set(GEGEVENS) == set(Sjabloon)  # and the tests below render each of them
 
 
 @pytest.mark.parametrize("sjabloon", sorted(GEGEVENS))
-def test_every_template_renders_dutch_text_about_the_pupil(sjabloon: str) -> None:
+def test_every_template_renders_dutch_text_about_the_pupil(sjabloon: Sjabloon) -> None:
     onderwerp, tekst = render(bericht(sjabloon))
     assert LEERLING in tekst
     assert onderwerp.strip()
@@ -110,7 +111,7 @@ def test_every_template_renders_dutch_text_about_the_pupil(sjabloon: str) -> Non
 
 
 @pytest.mark.parametrize("sjabloon", sorted(GEGEVENS))
-def test_every_template_renders_without_its_optional_data(sjabloon: str) -> None:
+def test_every_template_renders_without_its_optional_data(sjabloon: Sjabloon) -> None:
     onderwerp, tekst = render(bericht(sjabloon, gegevens={}))
     assert LEERLING in tekst
     assert onderwerp.strip()
@@ -118,31 +119,41 @@ def test_every_template_renders_without_its_optional_data(sjabloon: str) -> None
 
 
 @pytest.mark.parametrize("sjabloon", sorted(GEGEVENS))
-def test_only_the_progress_template_carries_free_text(sjabloon: str) -> None:
+def test_only_the_progress_template_carries_free_text(sjabloon: Sjabloon) -> None:
     secret = "Vrije tekst die niet mag uitlekken"
     gegevens = {**GEGEVENS[sjabloon], "toelichting": secret, "reden": secret, "samenvatting": secret}
     _, tekst = render(bericht(sjabloon, gegevens=gegevens))
-    assert (secret in tekst) == (sjabloon == "voortgang")
+    assert (secret in tekst) == (sjabloon is Sjabloon.VOORTGANG)
 
 
 def test_dates_are_written_the_dutch_way() -> None:
-    _, tekst = render(bericht("vier_weken_thuis"))
+    _, tekst = render(bericht(Sjabloon.VIER_WEKEN_THUIS))
     assert f"Leerling {LEERLING} zit sinds 3 februari 2025 thuis" in tekst
     assert "28 april 2025" in tekst
 
 
 def test_sector_decides_who_is_addressed() -> None:
-    _, po = render(bericht("melding_thuiszitter", sector=Sector.PO))
-    _, vo = render(bericht("melding_thuiszitter", sector=Sector.VO, rol=Rol.KOERSLOKET))
+    _, po = render(bericht(Sjabloon.MELDING_THUISZITTER, sector=Sector.PO))
+    _, vo = render(bericht(Sjabloon.MELDING_THUISZITTER, sector=Sector.VO, rol=Rol.KOERSLOKET))
     assert "PPO Rotterdam" in po
     assert "Koers VO" in vo
     assert vo.startswith("Beste medewerker van het Koersloket")
 
 
-def test_an_unknown_template_gives_a_clear_general_message() -> None:
-    onderwerp, tekst = render(bericht("nog_niet_bestaand_sjabloon"))
+def test_a_code_without_a_template_cannot_be_sent() -> None:
+    fields = bericht().model_dump() | {"sjabloon": "nog_niet_bestaand_sjabloon"}
+    with pytest.raises(ValidationError):
+        Bericht.model_validate(fields)
+
+
+def test_a_template_that_fails_gives_a_clear_general_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(context: Any) -> tuple[str, str]:
+        raise KeyError("gegevens")
+
+    monkeypatch.setitem(TEMPLATES, Sjabloon.ZORGPLICHT_VERLOPEN, broken)
+    onderwerp, tekst = render(bericht(Sjabloon.ZORGPLICHT_VERLOPEN))
     assert LEERLING in onderwerp
-    assert "nog niet bestaand sjabloon" in tekst
+    assert "zorgplicht verlopen" in tekst
 
 
 def test_odd_data_never_breaks_a_template() -> None:
@@ -211,7 +222,7 @@ async def send(settings: Settings, register: Register, b: Bericht) -> None:
 async def test_a_message_is_mailed_with_subject_body_and_stable_message_id(
     register: Register, mail_server: MailServer
 ) -> None:
-    b = bericht("melding_thuiszitter")
+    b = bericht(Sjabloon.MELDING_THUISZITTER)
     await send(smtp_settings(mail_server.port), register, b)
 
     [(recipients, message)] = mail_server.received
@@ -231,7 +242,7 @@ async def test_a_message_is_mailed_with_subject_body_and_stable_message_id(
 
 
 async def test_the_same_sleutel_is_mailed_only_once(register: Register, mail_server: MailServer) -> None:
-    b = bericht("vier_weken_thuis")
+    b = bericht(Sjabloon.VIER_WEKEN_THUIS)
     await send(smtp_settings(mail_server.port), register, b)
     await send(smtp_settings(mail_server.port), register, b)
     assert len(mail_server.received) == 1
@@ -241,7 +252,7 @@ async def test_the_same_sleutel_is_mailed_only_once(register: Register, mail_ser
 
 
 async def test_the_coordinator_of_the_pupils_region_is_addressed(register: Register, mail_server: MailServer) -> None:
-    await send(smtp_settings(mail_server.port), register, bericht("escalatie_coordinator", regio=Regio.ZUID))
+    await send(smtp_settings(mail_server.port), register, bericht(Sjabloon.ESCALATIE_COORDINATOR, regio=Regio.ZUID))
     [(recipients, _)] = mail_server.received
     assert recipients == ["coordinator.zuid@ppo-rotterdam.example"]
 
@@ -286,7 +297,7 @@ async def test_a_mail_server_that_is_down_is_retryable(register: Register) -> No
 
 async def test_a_role_without_an_address_needs_a_person(register: Register, mail_server: MailServer) -> None:
     settings = smtp_settings(mail_server.port).model_copy(update={"kanalen": {Rol.SCHOOL: "smtp"}})
-    b = bericht("huiswerkpakketten", rol=Rol.SCHOOL)
+    b = bericht(Sjabloon.HUISWERKPAKKETTEN, rol=Rol.SCHOOL)
     with pytest.raises(ApplicationError) as raised:
         await send(settings, register, b)
     assert raised.value.non_retryable is True
@@ -298,7 +309,7 @@ async def test_a_role_without_an_address_needs_a_person(register: Register, mail
 
 
 async def test_the_log_channel_logs_no_message_text(register: Register) -> None:
-    b = bericht("voortgang", rol=Rol.OUDERS)
+    b = bericht(Sjabloon.VOORTGANG, rol=Rol.OUDERS)
     onderwerp, tekst = render(b)
     with structlog.testing.capture_logs() as logs:
         await send(Settings(), register, b)
@@ -309,7 +320,7 @@ async def test_the_log_channel_logs_no_message_text(register: Register) -> None:
     assert delivered[0]["rol"] == "ouders"
     assert delivered[0]["case_id"] == CASE_ID
     logged = repr(logs)
-    assert GEGEVENS["voortgang"]["toelichting"] not in logged
+    assert GEGEVENS[Sjabloon.VOORTGANG]["toelichting"] not in logged
     assert onderwerp not in logged
     assert tekst.splitlines()[2] not in logged
     row = await register.notification(b.sleutel)

@@ -13,7 +13,7 @@ from tests.fixtures.postgres import fresh_database
 from thuiszitters.register.store import Register, load_migrations
 from thuiszitters.settings import Settings
 from workflows.contract import Escalatie, Regiehouder, Regio, Rol, Sector, Taak, Uitkomst
-from workflows.effects import Registratie, RegistratieUitkomst, Systeem, Vastlegging
+from workflows.effects import Actie, Registratie, RegistratieUitkomst, Systeem, Vastlegging
 
 CASE_ID = "thuiszitter-LL0042/case-1"
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -206,7 +206,7 @@ def registratie(sleutel: str = f"{CASE_ID}/1/kindkans_hulpvraag") -> Registratie
         case_id=CASE_ID,
         leerling_ref="LL0042",
         systeem=Systeem.KINDKANS,
-        actie="hulpvraag_thuiszitter",
+        actie=Actie.HULPVRAAG_AANMAKEN,
         gegevens={"startdatum": date(2025, 2, 3), "school_brin": "12AB"},
     )
 

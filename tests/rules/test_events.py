@@ -403,7 +403,8 @@ def test_the_zorgplicht_term_tells_the_scp_and_the_coordinator_when_it_passes() 
     applied = go(on_route("3.2"), "aanmelding_andere_school", {"school_brin": "34CD"})
     day = term_days(applied)["zorgplicht"]
     before = applied.model_copy(update={"openstaand": []})
-    after = rules.fire_due_terms(before, rules.moment_of(before, rules.Termijn("zorgplicht", day, "")))
+    termijn = rules.Termijn.of(rules.Termijnsoort.ZORGPLICHT, day, "")
+    after = rules.fire_due_terms(before, rules.moment_of(before, termijn))
     assert "zorgplicht" in after.gevuurd
     assert {"bericht scp.zorgplicht_verlopen", "bericht coordinator.zorgplicht_verlopen"} <= set(queued(before, after))
     assert "vastlegging zorgplicht" in queued(before, after)

@@ -7,10 +7,10 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from tests.rules.build import OPENED, START, go, in_phase, opened, queued, tasks, term_days
-from workflows import rules
+from workflows import firing, rules
 from workflows.calendar import amsterdam_moment
 from workflows.contract import Escalatie
-from workflows.rules import CaseState
+from workflows.rules import CaseState, Termijn, Termijnsoort
 
 
 def at_term(state: CaseState, sleutel: str) -> datetime:
@@ -81,6 +81,30 @@ def test_a_term_fires_on_its_day_once(setup, sleutel: str, day: date, effects: l
     assert sleutel in fired.gevuurd and sleutel not in term_days(fired)
     assert rules.fire_due_terms(fired, moment + timedelta(weeks=1, seconds=1)).gevuurd.count(sleutel) == 1
     assert rules.fire_due_terms(fired, moment) is fired
+
+
+def test_every_kind_of_term_does_something_when_it_passes() -> None:
+    assert set(firing._FIRE) == set(Termijnsoort)
+
+
+def test_each_term_has_its_kind_and_the_key_running_cases_keep() -> None:
+    """What a term does follows from its kind; its key is kept in ``gevuurd`` by running cases, so it never changes
+    (the zorgplicht terms' keys are followed through their events in test_events.py)."""
+    found = {t.sleutel: t.soort for state in (in_phase(0), in_phase(1), in_phase(2)) for t in rules.terms(state)}
+    assert found == {
+        "vier_weken": Termijnsoort.VIER_WEKEN,
+        "waarschuwing_56": Termijnsoort.WAARSCHUWING,
+        "waarschuwing_70": Termijnsoort.WAARSCHUWING,
+        "twaalf_weken": Termijnsoort.TWAALF_WEKEN,
+        "lba_herinnering": Termijnsoort.LBA_HERINNERING,
+        "oudergesprek_herinnering": Termijnsoort.OUDERGESPREK_HERINNERING,
+        "plan_herinnering": Termijnsoort.PLAN_HERINNERING,
+    }
+    day = START + timedelta(weeks=6)
+    assert [Termijn.of(Termijnsoort.ZORGPLICHT, day, "", *extra).sleutel for extra in ((), ("verlengd", 2))] == [
+        "zorgplicht",
+        "zorgplicht_verlengd_2",
+    ]
 
 
 def test_four_weeks_without_melding_opens_the_melding_task_for_the_school() -> None:

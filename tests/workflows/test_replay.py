@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio import workflow
+from pydantic import TypeAdapter
+from temporalio import activity, workflow
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
@@ -20,8 +21,9 @@ from temporalio.workflow import NondeterminismError
 from thuiszitters.settings import Settings
 from thuiszitters.temporal.converter import build_data_converter
 from thuiszitters.temporal.worker import WorkerTuning
-from workflows import events, outbox, rules, steps
+from workflows import activities, events, outbox, rules, steps
 from workflows.contract import Rol
+from workflows.effects import Effect, Sjabloon
 from workflows.thuiszitter import EFFECT_BATCH, ThuiszitterWorkflow
 
 HISTORY_DIR = Path(__file__).parent.parent / "histories"
@@ -67,6 +69,32 @@ def test_every_kind_of_case_is_recorded() -> None:
 async def test_recorded_history_replays(path: Path, runner: str) -> None:
     result = await replayer(runner).replay_workflow(load(path), raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[str(p.relative_to(HISTORY_DIR).with_suffix("")) for p in HISTORIES])
+def test_recorded_activities_are_the_declared_ones_with_the_inputs_they_had(path: Path) -> None:
+    """Each activity a history scheduled is declared in ``workflows/activities.py`` under the name it was recorded
+    with, and its input reads into today's effect models and writes back the same JSON: a field now typed as an enum
+    (``Bericht.sjabloon``) keeps the string it was recorded with."""
+    soort_per_activity = {
+        activity._Definition.must_from_callable(declared).name: soort
+        for declared, soort in (
+            (activities.vastleggen, "vastlegging"),
+            (activities.registreren, "registratie"),
+            (activities.berichten, "bericht"),
+        )
+    }
+    effect = TypeAdapter[Effect](Effect)
+    seen: set[str] = set()
+    for event in load(path).events:
+        if not event.HasField("activity_task_scheduled_event_attributes"):
+            continue
+        scheduled = event.activity_task_scheduled_event_attributes
+        (recorded,) = CONVERTER.payload_converter.from_payloads(scheduled.input.payloads, [dict])
+        assert soort_per_activity[scheduled.activity_type.name] == recorded["soort"]
+        assert effect.dump_python(effect.validate_python(recorded), mode="json") == recorded
+        seen.add(recorded["soort"])
+    assert "bericht" in seen
 
 
 def most_activities_in_one_task(history: WorkflowHistory) -> int:
@@ -133,7 +161,7 @@ def _melding_with_extra_message(original: Any, guarded: bool) -> Any:
     def changed(state: rules.CaseState, *, gemeld_bij_leerplicht: bool) -> None:
         original(state, gemeld_bij_leerplicht=gemeld_bij_leerplicht)
         if not guarded or workflow.patched("melding-informeert-coordinator"):
-            outbox.send(state, Rol.COORDINATOR, "melding_thuiszitter")
+            outbox.send(state, Rol.COORDINATOR, Sjabloon.MELDING_THUISZITTER)
 
     return changed
 

@@ -344,7 +344,7 @@ class Register:
             r.sleutel,
             r.case_id,
             r.systeem.value,
-            r.actie,
+            r.actie.value,
             r.gegevens,
         )
         if claimed:
@@ -408,7 +408,7 @@ class Register:
             b.sleutel,
             b.case_id,
             b.rol.value,
-            b.sjabloon,
+            b.sjabloon.value,
             kanaal,
             onderwerp,
         )
@@ -507,7 +507,3 @@ class Register:
         )
         assert row is not None
         return EffectCounts.model_validate(dict(row))
-
-    async def ping(self) -> None:
-        """Raise when the database cannot be reached (for a health check)."""
-        await self.pool.fetchval("SELECT 1")
