@@ -10,6 +10,3 @@ from thuiszitters.intake import cli
 
 if __name__ == "__main__":
     cli()
-
-from thuiszitters.cases import start_case  # noqa: F401  (kept only while the move is under way)
-from thuiszitters.intake import main  # noqa: F401

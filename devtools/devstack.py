@@ -55,8 +55,8 @@ from typing import IO, TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit, urlunsplit
 
 from devtools.binaries import temporal_cli
-from thuiszitters.search_attributes import ALL_KEYS, cli_flags
 from thuiszitters.settings import DEFAULT_TASK_QUEUE
+from workflows.search_attributes import ALL_KEYS, cli_flags
 
 if TYPE_CHECKING:
     from devtools.pgserver import LocalPostgres

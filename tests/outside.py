@@ -1,11 +1,15 @@
 """Local stand-ins of the outside systems, on 127.0.0.1, for end-to-end delivery tests.
 
 - :class:`PartnerSystems`: a real aiohttp HTTP server that takes the registration calls of every system
-  (``POST /{systeem}/{actie}``). It keeps every request as it arrived (``raw``) and, as a real partner system
-  does with an ``Idempotency-Key``, processes each key only once: a repeated key gets the first answer again and
-  is not processed twice (``received``). It can be told to misbehave for the next requests of a path: answer
-  503, answer too late (after the client gave up, having processed the request all the same), drop the
-  connection without an answer, or refuse with 422.
+  (``POST /{systeem}/{actie}``, or ``POST /{caller}/{systeem}/{actie}`` for a caller given a URL of its own, so
+  that the systems know which of several workers calls). It keeps every request as it arrived (``raw``) and, as a
+  real partner system does with an ``Idempotency-Key``, processes each key only once: a repeated key gets the first
+  answer again and is not processed twice (``received``). It can be told to misbehave for the next requests of a
+  path: answer 503, answer too late (after the client gave up, having processed the request all the same), drop
+  the connection without an answer, or refuse with 422. And it can hold the answer to the next requests of a path
+  or a caller until the test releases them (:meth:`PartnerSystems.hold`, :meth:`~PartnerSystems.held`,
+  :meth:`~PartnerSystems.release`): a test that must strike while calls are in flight strikes once it holds
+  some, instead of hoping a moment comes.
 - :class:`MailServer`: a real aiosmtpd SMTP server that keeps every message that reached DATA (``raw``) and the
   accepted ones once per ``Message-ID`` (``messages``), as a receiving mail system that drops repeats does. It
   can hold its answer to DATA for the next messages, with the message accepted before or only after the wait.
@@ -18,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import email
 import itertools
+import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -52,6 +57,7 @@ class Receipt:
     systeem: str
     actie: str
     path: str
+    """``/{systeem}/{actie}``, whoever sent it."""
     authorization: str | None
     idempotency_key: str | None
     body: Any
@@ -59,6 +65,25 @@ class Receipt:
     """What the system did: 'verwerkt', 'herhaling' (a key seen before), or the value of a :class:`Fault`."""
     kenmerk: str | None = None
     """The system's reference for a processed request (repeated for a repeat of the same key)."""
+    caller: str | None = None
+    """Who sent it, when it came in on a caller's own URL (``url_of(systeem, caller=...)``)."""
+    held_since: float | None = None
+    """When its answer began to be held (``time.monotonic()``), if it was."""
+
+
+@dataclass
+class _HoldRule:
+    path: str | None
+    caller: str | None
+    remaining: int | None
+    """Requests still to hold; None: every one until the release."""
+
+    def takes(self, receipt: Receipt) -> bool:
+        return (
+            self.remaining != 0
+            and (self.path is None or receipt.path == self.path)
+            and (self.caller is None or receipt.caller == self.caller)
+        )
 
 
 class PartnerSystems:
@@ -67,16 +92,43 @@ class PartnerSystems:
     def __init__(self, *, slow_seconds: float = 2.0) -> None:
         self.slow_seconds = slow_seconds
         self.raw: list[Receipt] = []
+        self.holding: list[Receipt] = []
+        """The requests whose answer is held right now, in the order they arrived."""
         self._processed: dict[str, Receipt] = {}
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
+        self._holds: list[_HoldRule] = []
+        self._gate = asyncio.Event()
+        self._held_more = asyncio.Event()
         self._numbers = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
     # -------------------------------------------------------------------------------------------- control
 
-    def url_of(self, systeem: str) -> str:
-        return f"{self.base_url}/{systeem}"
+    def url_of(self, systeem: str, *, caller: str | None = None) -> str:
+        """The system's URL; with ``caller``, a URL of that caller's own (the systems behind it are the same)."""
+        return f"{self.base_url}/{caller}/{systeem}" if caller else f"{self.base_url}/{systeem}"
+
+    def hold(self, *, path: str | None = None, caller: str | None = None, times: int | None = None) -> None:
+        """Hold the answer to the next ``times`` requests (every one, when None) of ``path`` from ``caller`` (any
+        path, any caller, when None) until :meth:`release`. A held request is processed when it arrives, as a slow
+        system does: the client waits for an answer to a call that has been made."""
+        self._holds.append(_HoldRule(path, caller, times))
+
+    async def held(self, count: int) -> list[Receipt]:
+        """Once at least ``count`` requests are held: the requests held."""
+        while len(self.holding) < count:
+            self._held_more.clear()
+            await self._held_more.wait()
+        return list(self.holding)
+
+    def release(self) -> list[Receipt]:
+        """Answer every held request and hold no more (until the next :meth:`hold`); returns those that were held."""
+        released, self.holding = self.holding, []
+        self._holds.clear()
+        self._gate.set()
+        self._gate = asyncio.Event()
+        return released
 
     def fail_next(self, path: str, *faults: Fault, times: int = 1) -> None:
         """The next requests of ``path`` (``/{systeem}/{actie}``) meet ``faults`` in order, each ``times`` times."""
@@ -101,6 +153,7 @@ class PartnerSystems:
     async def __aenter__(self) -> Self:
         app = web.Application()
         app.router.add_post("/{systeem}/{actie}", self._handle)
+        app.router.add_post("/{caller}/{systeem}/{actie}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -112,6 +165,7 @@ class PartnerSystems:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self.release()  # a held answer would keep the server from stopping
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -120,16 +174,18 @@ class PartnerSystems:
             body: Any = await request.json()
         except ValueError:
             body = None
+        systeem, actie = request.match_info["systeem"], request.match_info["actie"]
         receipt = Receipt(
-            systeem=request.match_info["systeem"],
-            actie=request.match_info["actie"],
-            path=request.path,
+            systeem=systeem,
+            actie=actie,
+            path=f"/{systeem}/{actie}",
             authorization=request.headers.get("Authorization"),
             idempotency_key=request.headers.get("Idempotency-Key"),
             body=body,
+            caller=request.match_info.get("caller"),
         )
         self.raw.append(receipt)
-        faults = self._faults.get(request.path)
+        faults = self._faults.get(receipt.path)
         fault = faults.popleft() if faults else None
         if fault is not None:
             receipt.outcome = fault.value
@@ -146,6 +202,14 @@ class PartnerSystems:
             receipt.outcome = "verwerkt" if is_new else "herhaling"
         else:  # Fault.SLOW: processed, but the answer comes after the client gave up
             await asyncio.sleep(self.slow_seconds)
+        if (rule := next((rule for rule in self._holds if rule.takes(receipt)), None)) is not None:
+            if rule.remaining is not None:
+                rule.remaining -= 1
+            gate = self._gate
+            receipt.held_since = time.monotonic()
+            self.holding.append(receipt)
+            self._held_more.set()
+            await gate.wait()  # answered on release (to a client that may be gone by then)
         return web.json_response({"kenmerk": receipt.kenmerk}, status=201)
 
     def _process(self, receipt: Receipt) -> bool:

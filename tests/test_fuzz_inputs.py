@@ -45,7 +45,7 @@ from hypothesis import strategies as st
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from tests.rules.build import LATER, SCENARIOS, go, in_phase, opened
+from tests.workflows.rules.build import LATER, SCENARIOS, go, in_phase, opened
 from thuiszitters import intake
 from thuiszitters.temporal.codec import (
     ENCODING,

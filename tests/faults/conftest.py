@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from devtools.devstack import DevStack, StackConfig
 from tests.faults import REPORT, FaultStack, child_env, table
 from tests.fixtures.processes import kill_processes_mentioning
-from thuiszitters.devstack import DevStack, StackConfig
 
 _report_file: list[Path] = []
 

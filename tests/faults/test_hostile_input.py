@@ -1,10 +1,10 @@
 """Malformed and hostile input, sent the ways other services reach a case: intake rows through the intake script,
 signals, updates, and events for cases that are already closed.
 
-The batch's good rows arrive between hostile ones in one intake file (``starter.main``); each case then runs its
-script with hostile signals and updates mixed in: wrong types, unknown fields, unknown events, nested garbage,
-1 MB strings, payloads that are not JSON at all, ciphertext forged by a client without the key, events after the
-closing one. None of it may change what a case does: every case must end as its script calls for, every refused
+The batch's good rows arrive between hostile ones in one intake file (``thuiszitters.intake.main``); each case then
+runs its script with hostile signals and updates mixed in: wrong types, unknown fields, unknown events, nested
+garbage, 1 MB strings, payloads that are not JSON at all, ciphertext forged by a client without the key, events after
+the closing one. None of it may change what a case does: every case must end as its script calls for, every refused
 signal in ``status.afgewezen`` (the contract), every hostile update refused, no workflow task failed, and the
 register holds each effect exactly once.
 """
@@ -28,11 +28,11 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-import starter
 from tests.faults import UNREADABLE, Batch, DrivenCase, FaultStack, bounded, script_events
-from thuiszitters.calendar import amsterdam_date
-from thuiszitters.codec import ENCODING, KEY_ID_METADATA
-from thuiszitters.models import workflow_id_for
+from thuiszitters.intake import main as intake_main
+from thuiszitters.temporal.codec import ENCODING, KEY_ID_METADATA
+from workflows.calendar import amsterdam_date
+from workflows.contract import workflow_id_for
 
 pytestmark = [pytest.mark.fault, pytest.mark.asyncio(loop_scope="session")]
 
@@ -151,7 +151,7 @@ async def intake(batch: Batch, path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         if variable.startswith("THUISZITTERS_"):
             monkeypatch.setenv(variable, value)
     out = io.StringIO()
-    code = await starter.main([str(path)], client=batch.client, out=out)
+    code = await intake_main([str(path)], client=batch.client, out=out)
     printed = out.getvalue()
 
     assert code == 1, printed[-2000:]

@@ -2,7 +2,7 @@
 
 Three kinds of rows, each written by one activity:
 
-- ``vastleggen`` records a :class:`~thuiszitters.models.Vastlegging`: the case's latest state (``cases``), its
+- ``vastleggen`` records a :class:`~workflows.effects.Vastlegging`: the case's latest state (``cases``), its
   phase history (``case_events``), the open tasks per role (``tasks``) and the escalations (``escalations``).
 - ``registreren`` claims, finishes or fails a registration call (``registrations``), keyed by its ``sleutel``.
 - ``berichten`` does the same for notifications (``notifications``).

@@ -43,9 +43,9 @@ from typing import TYPE_CHECKING, TypeAlias
 
 import asyncpg
 
-from thuiszitters.calendar import amsterdam_date
 from thuiszitters.settings import DEFAULT_PERIOD_DAYS as DEFAULT_PERIOD_DAYS
 from thuiszitters.settings import Settings, SettingsError
+from workflows.calendar import amsterdam_date
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.paths import REPO
 
 CLOCK = "from datetime import datetime\n\n\ndef moment() -> datetime:\n    return datetime.now()\n"
 RANDOM = "import random\n\n\ndef draw() -> float:\n    return random.random()\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.rules.build import OPENED, START, opened
+from tests.workflows.rules.build import OPENED, START, opened
 from workflows import rules
 from workflows.calendar import amsterdam_moment
 from workflows.effects import Bericht

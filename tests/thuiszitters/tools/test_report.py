@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.postgres import fresh_database
+from tests.paths import REPO
 from thuiszitters.register.store import Register
 from thuiszitters.tools import report as report_module
 from thuiszitters.tools.report import Report, build_report, fetch_rows, render_csv, render_html, render_table
@@ -39,7 +40,6 @@ SCHOOLS = ["12AB", "34CD", "56EF", "78GH", "90IJ", "11KL", "22MN", "33OP", "44QR
 HOURS = [0, 8, 9, 11, 14, 16, 23]
 TERM = timedelta(days=84)
 LEVELS = (Escalatie.COORDINATOR, Escalatie.TASKFORCE)
-REPO = Path(__file__).resolve().parents[1]
 
 
 # ------------------------------------------------------------------------------------------------ simulation

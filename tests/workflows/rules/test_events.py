@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.rules.build import (
+from tests.workflows.rules.build import (
     CASE_ID,
     LATER,
     LEERLING,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.rules.build import LATER, opened
+from tests.workflows.rules.build import LATER, opened
 from workflows import rules
 from workflows.effects import Registratie
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.rules.build import LATER, opened
+from tests.workflows.rules.build import LATER, opened
 from workflows import rules
 from workflows.effects import Bericht, Registratie, Vastlegging
 

@@ -15,24 +15,12 @@ import pytest
 
 from activities.templates import render
 from tests.fixtures.postgres import with_database
-from thuiszitters.calendar import amsterdam_date
-from thuiszitters.models import (
-    Bericht,
-    Escalatie,
-    Regiehouder,
-    Regio,
-    Registratie,
-    RegistratieUitkomst,
-    Rol,
-    Sector,
-    Systeem,
-    Taak,
-    Uitkomst,
-    Vastlegging,
-)
 from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings, SettingsError
 from thuiszitters.tools.retention import ANONYMOUS_PREFIX, DEFAULT_PERIOD_DAYS, apply_retention, report_counts, summary
+from workflows.calendar import amsterdam_date
+from workflows.contract import Escalatie, Regiehouder, Regio, Rol, Sector, Taak, Uitkomst
+from workflows.effects import Bericht, Registratie, RegistratieUitkomst, Systeem, Vastlegging
 
 NOW = datetime.now(UTC)
 TABLES = {

@@ -16,10 +16,10 @@ from temporalio.client import WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
+from tests.paths import REPO
 from tests.workflows.clock_reader import ReadsTheClock
 from thuiszitters.temporal.worker import WorkerTuning
 
-REPO = Path(__file__).resolve().parent.parent
 OUTSIDE_TESTS = sorted(
     path for path in REPO.rglob("*.py") if not {".venv", "tests", "build", ".data"} & set(path.relative_to(REPO).parts)
 )

@@ -52,8 +52,8 @@ from tests.fixtures.processes import (
     kill_processes_mentioning,
     processes_mentioning,
 )
-from thuiszitters.models import WORKFLOW_TYPE, Aanmelding, leeftijd_op, workflow_id_for
-from thuiszitters.search_attributes import ALL_KEYS
+from workflows.contract import WORKFLOW_TYPE, Aanmelding, leeftijd_op, workflow_id_for
+from workflows.search_attributes import ALL_KEYS
 
 START_SECONDS = 180
 T = TypeVar("T")

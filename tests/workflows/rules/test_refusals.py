@@ -1,6 +1,6 @@
 """Every way an event is refused: a bad payload, the wrong phase, an unmet precondition, a closed case. The Dutch
 reason names the field or the missing step, and on the signal path the refusal lands in ``afgewezen`` and nothing
-else changes (checked by :func:`tests.rules.build.refusal` for every case here)."""
+else changes (checked by :func:`tests.workflows.rules.build.refusal` for every case here)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.rules.build import (
+from tests.workflows.rules.build import (
     LATER,
     OPENED,
     SCENARIOS,

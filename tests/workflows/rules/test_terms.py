@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from tests.rules.build import OPENED, START, go, in_phase, opened, queued, tasks, term_days
+from tests.workflows.rules.build import OPENED, START, go, in_phase, opened, queued, tasks, term_days
 from workflows import firing, rules
 from workflows.calendar import amsterdam_moment
 from workflows.contract import Escalatie

@@ -18,6 +18,7 @@ import pytest
 from pydantic_core import PydanticUndefined
 
 from tests.cases import eventually
+from tests.paths import REPO
 from thuiszitters.settings import (
     ENDPOINT_VARIABLES,
     GROUP_VARIABLES,
@@ -35,7 +36,7 @@ from thuiszitters.temporal.codec import generate_key
 from workflows.contract import Rol
 from workflows.effects import Systeem
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 KEYS = f"k1:{generate_key()}"
 
 SAMPLES: dict[str, tuple[str, Any]] = {

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.rules.build import (
+from tests.workflows.rules.build import (
     LATER,
     OPENED,
     START,

@@ -19,13 +19,14 @@ from urllib.parse import quote
 import pytest
 
 from devtools.devstack import DevStack
-from tests.test_devstack import config_for, own_env, stack_dir, temporal_cli
+from tests.devtools.test_devstack import config_for, own_env, stack_dir, temporal_cli
+from tests.paths import REPO
 from workflows.contract import WORKFLOW_TYPE
 
 pytestmark = pytest.mark.browser
 __all__ = ["stack_dir"]
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
+SCREENSHOTS = REPO / "build" / "screenshots"
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",

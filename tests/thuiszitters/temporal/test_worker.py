@@ -11,10 +11,10 @@ import pytest
 
 from tests.cases import eventually, pupil
 from tests.fixtures.postgres import fresh_database
-from thuiszitters.calendar import amsterdam_date
-from thuiszitters.models import CaseStatus
 from thuiszitters.settings import Settings, SettingsError
 from thuiszitters.temporal import worker
+from workflows.calendar import amsterdam_date
+from workflows.contract import CaseStatus
 
 
 def free_port() -> int:

@@ -1,3 +1,0 @@
-"""Moved to :mod:`workflows.rules`; kept only while the move is under way."""
-
-from workflows.rules import *  # noqa: F403
