@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -288,15 +291,36 @@ def test_a_file_that_cannot_be_read_is_refused_by_name(tmp_path: Path) -> None:
         assert str(raised.value) == f"THUISZITTERS_CODEC_KEYS_FILE: bestand '{named}' {problem}"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
-def test_a_file_without_read_permission_is_refused_by_name(tmp_path: Path) -> None:
-    closed = tmp_path / "dicht"
-    closed.write_text("geheim", encoding="utf-8")
-    closed.chmod(0)
-    with pytest.raises(
-        SettingsError, match=r"^THUISZITTERS_SMTP_PASSWORD_FILE: bestand '.*' is niet te lezen: geen leesrechten$"
-    ):
-        Settings.from_env({"THUISZITTERS_SMTP_PASSWORD_FILE": str(closed)})
+@contextmanager
+def reading_as_nobody() -> Iterator[None]:
+    """Root reads every file: as root, read as the user ``nobody`` for a moment, as a service account would."""
+    if os.geteuid() != 0:
+        yield
+        return
+    os.seteuid(65534)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+
+
+def test_a_file_without_read_permission_is_refused_by_name() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="thuiszitters-rechten-"))
+    try:
+        folder.chmod(0o755)  # nobody may look in the folder, but not read the file
+        closed = folder / "dicht"
+        closed.write_text("geheim", encoding="utf-8")
+        closed.chmod(0)
+        with (
+            reading_as_nobody(),
+            pytest.raises(
+                SettingsError,
+                match=r"^THUISZITTERS_SMTP_PASSWORD_FILE: bestand '.*' is niet te lezen: geen leesrechten$",
+            ),
+        ):
+            Settings.from_env({"THUISZITTERS_SMTP_PASSWORD_FILE": str(closed)})
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_a_broken_file_in_the_secrets_directory_is_refused_by_name(tmp_path: Path) -> None:
