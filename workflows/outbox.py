@@ -3,6 +3,7 @@ idempotency key derived from the case and its event number, which the workflow h
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -81,3 +82,32 @@ def take_effects(state: CaseState) -> list[Effect]:
     copying a state for the next event stays cheap however many effects are waiting to be carried out."""
     effects, state.openstaand = state.openstaand, []
     return effects
+
+
+def next_batch(waiting: Iterable[Effect], most: int) -> list[Effect]:
+    """The oldest waiting effects that may be carried out side by side: at most ``most``, and at most one call to each
+    outside system and one message to each role, so that a system or a person never gets a later step of the case
+    before an earlier one (Kindkans must not hear "route chosen" after "closed"). Register lines carry their number
+    and may overtake each other. Always a prefix of ``waiting``, which is settled from the front."""
+    batch: list[Effect] = []
+    receivers: set[str] = set()
+    for effect in waiting:
+        if len(batch) == most:
+            break
+        if not isinstance(effect, Vastlegging):
+            receiver = f"systeem:{effect.systeem}" if isinstance(effect, Registratie) else f"rol:{effect.rol}"
+            if receiver in receivers:
+                break
+            receivers.add(receiver)
+        batch.append(effect)
+    return batch
+
+
+def fits_in(waiting: Iterable[Effect], budget: int) -> bool:
+    """Whether the waiting effects take at most ``budget`` bytes of JSON: what a new run may be handed."""
+    size = 0
+    for effect in waiting:
+        size += len(effect.model_dump_json())
+        if size > budget:
+            return False
+    return True

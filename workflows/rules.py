@@ -30,7 +30,7 @@ from workflows.events import (
     register_failure,
 )
 from workflows.firing import fire_due_terms
-from workflows.outbox import take_effects
+from workflows.outbox import fits_in, next_batch, take_effects
 from workflows.state import MAX_AFGEWEZEN, MAX_TIJDLIJN, SYSTEEM, AndereSchool, CaseState, Weigering, weeks_at_home
 from workflows.tasks import open_tasks
 from workflows.terms import Termijn, Termijnsoort, moment_of, next_term, terms, zorgplicht_deadline
@@ -51,8 +51,10 @@ __all__ = [
     "details_markdown",
     "fingerprint",
     "fire_due_terms",
+    "fits_in",
     "is_duplicate",
     "moment_of",
+    "next_batch",
     "next_term",
     "open_case",
     "open_tasks",

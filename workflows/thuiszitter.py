@@ -197,14 +197,6 @@ class ThuiszitterWorkflow:
         info = workflow.info()
         return info.is_continue_as_new_suggested() or info.get_current_history_length() >= CONTINUE_AS_NEW_AFTER_EVENTS
 
-    def _pending_fits_in_a_new_run(self) -> bool:
-        size = 0
-        for effect in self._pending:
-            size += len(effect.model_dump_json())
-            if size > CONTINUE_AS_NEW_MAX_PENDING_BYTES:
-                return False
-        return True
-
     def _may_continue_as_new_now(self) -> bool:
         """No event for a moment (see ``QUIET_BEFORE_CONTINUING``), or a history too long to wait any longer."""
         if workflow.now() - self._last_event >= QUIET_BEFORE_CONTINUING:
@@ -234,10 +226,10 @@ class ThuiszitterWorkflow:
     async def _carry_out_effects(self) -> None:
         """Run the queued effects; a call refused for good becomes a task for a person.
 
-        The effects queued by events or terms are each keyed on their own, so they run side by side, oldest first, as
-        many at a time as :meth:`_next_batch` allows (calls to one system and messages to one role keep their order).
-        Refusals are applied afterwards in queue order, so the tasks they create are numbered the same on every
-        replay. Between batches, a history grown long continues as new with what is still waiting. Histories from
+        The effects queued by events or terms are each keyed on their own, so they run side by side, oldest first,
+        as many at a time as the rules allow (``next_batch``: calls to one system and messages to one role keep their
+        order). Refusals are applied afterwards in queue order, so the tasks they create are numbered the same on
+        every replay. Between batches, a history grown long continues as new with what is still waiting. Histories from
         before these changes run them one by one, or all that wait at once."""
         while self._pending:
             if not workflow.patched(PATCH_EFFECTEN_TEGELIJK):
@@ -246,7 +238,7 @@ class ThuiszitterWorkflow:
                 self._settle(effect, reden)
                 continue
             in_porties = workflow.patched(PATCH_EFFECTEN_IN_PORTIES)
-            batch = self._next_batch() if in_porties else list(self._pending)
+            batch = rules.next_batch(self._pending, EFFECT_BATCH) if in_porties else list(self._pending)
             redenen = await asyncio.gather(*(self._carry_out(effect) for effect in batch))
             for effect, reden in zip(batch, redenen, strict=True):
                 self._settle(effect, reden)
@@ -256,7 +248,7 @@ class ThuiszitterWorkflow:
                 and self._history_is_long()
                 and workflow.all_handlers_finished()
                 and self._may_continue_as_new_now()
-                and self._pending_fits_in_a_new_run()
+                and rules.fits_in(self._pending, CONTINUE_AS_NEW_MAX_PENDING_BYTES)
             ):
                 self._continue_as_new()
 
@@ -296,24 +288,6 @@ class ThuiszitterWorkflow:
                 raise  # the register is ours: it does not refuse, it is retried until it answers
             return _reason(error)
         return None
-
-    def _next_batch(self) -> list[Effect]:
-        """The oldest waiting effects that may run side by side: at most ``EFFECT_BATCH``, and at most one call to each
-        outside system and one message to each role, so that a system or a person never gets a later step of the case
-        before an earlier one (Kindkans must not hear 'route chosen' after 'closed'). Register lines carry their number
-        and may overtake each other."""
-        batch: list[Effect] = []
-        in_batch: set[str] = set()
-        for effect in self._pending:
-            if len(batch) == EFFECT_BATCH:
-                break
-            if isinstance(effect, Registratie | Bericht):
-                receiver = f"systeem:{effect.systeem}" if isinstance(effect, Registratie) else f"rol:{effect.rol}"
-                if receiver in in_batch:
-                    break
-                in_batch.add(receiver)
-            batch.append(effect)
-        return batch
 
     def _settle(self, effect: Vastlegging | Registratie | Bericht, reden: str | None) -> None:
         """The effect at the head of the queue is done (or refused, which becomes a task for a person)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -25,6 +24,7 @@ from activities.adapters import (
 )
 from activities.case_activities import CaseActivities
 from activities.templates import TEMPLATES, render
+from devtools.devstack import free_port
 from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings
 from workflows.contract import Regio, Rol, Sector
@@ -179,13 +179,6 @@ class MailServer:
             assert isinstance(message, EmailMessage)
             self.received.append((list(envelope.rcpt_tos), message))
         return self.reply
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,9 @@ import httpx
 import pytest
 from pydantic_core import PydanticUndefined
 
+from devtools.devstack import free_port
 from tests.cases import eventually
+from tests.fixtures.processes import codec_server
 from tests.paths import REPO
 from thuiszitters.settings import (
     ENDPOINT_VARIABLES,
@@ -541,27 +542,14 @@ def codec_server_from_files(tmp_path: Path) -> Iterator[tuple[str, subprocess.Po
     (secrets / "THUISZITTERS_CODEC_KEYS").write_text(KEYS + "\n", encoding="utf-8")
     token_file = tmp_path / "token"
     token_file.write_text("token-uit-een-bestand\n", encoding="utf-8")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     env = environment_without_settings(
         THUISZITTERS_SECRETS_DIR=str(secrets),
         THUISZITTERS_CODEC_SERVER_TOKEN_FILE=str(token_file),
         THUISZITTERS_CODEC_SERVER_PORT=str(port),
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "thuiszitters.temporal.codec_server"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        yield f"http://127.0.0.1:{port}", process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(10)
+    with codec_server(env, port) as running:
+        yield running
 
 
 async def test_the_codec_server_runs_with_its_key_and_token_only_in_files(

@@ -63,8 +63,8 @@ class WorkerTuning:
     def worker_options(self) -> dict[str, Any]:
         """The options to hand to ``Worker`` (or ``Replayer``): the tuning, and the workflow runner.
 
-        The worker runs the workflow with the SDK's unsandboxed runner: a replay costs about half of what it costs in
-        the sandbox (docs/performance.md). Determinism is guarded without it: ``ruff`` refuses clocks, randomness,
+        The worker runs the workflow with the SDK's unsandboxed runner: a replay costs less than half of what it costs
+        in the sandbox (docs/performance.md). Determinism is guarded without it: ``ruff`` refuses clocks, randomness,
         the environment and I/O everywhere under ``workflows/`` (``banned-api`` in ``pyproject.toml``), the tests'
         workers and the replay tests run the workflow in the SDK's own sandbox, which stops any of them at run time,
         and every recorded history replays on both runners."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import os
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -17,6 +16,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from devtools.devstack import free_port
 from tests.cases import eventually
+from tests.fixtures.processes import codec_server
 from thuiszitters.temporal.codec import ENCODING, EncryptionCodec, generate_key
 from thuiszitters.temporal.codec_server import build_app
 
@@ -294,19 +294,8 @@ def codec_server_process() -> Iterator[tuple[str, subprocess.Popen[str]]]:
         "THUISZITTERS_CODEC_SERVER_PORT": str(port),
         "THUISZITTERS_LOG_FORMAT": "json",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "thuiszitters.temporal.codec_server"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        yield f"http://127.0.0.1:{port}", process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(10)
+    with codec_server(env, port) as running:
+        yield running
 
 
 async def test_the_token_never_reaches_the_log_of_the_running_server(

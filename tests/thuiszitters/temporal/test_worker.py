@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
+from devtools.devstack import free_port
 from tests.cases import eventually, pupil
 from tests.fixtures.postgres import fresh_database
 from thuiszitters.settings import Settings, SettingsError
 from thuiszitters.temporal import worker
 from workflows.calendar import amsterdam_date
 from workflows.contract import CaseStatus
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def dev_address(dev_env) -> str:

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from tests.workflows.rules.build import LATER, opened
 from workflows import rules
-from workflows.effects import Bericht, Registratie, Vastlegging
+from workflows.effects import Bericht, Effect, Registratie, Vastlegging
 
 REPORTS = 1_000
 
@@ -66,3 +66,42 @@ def test_a_state_from_before_the_bound_counts_its_whole_timeline() -> None:
     carried["tijdlijn"] = carried["tijdlijn"] * 3
     restored = rules.CaseState.model_validate(carried)
     assert restored.tijdlijn_totaal == 3 * len(state.tijdlijn)
+
+
+def reports(state: rules.CaseState, count: int) -> list[Effect]:
+    """The effects of ``count`` progress reports on an opened case, in queue order (the melding's first)."""
+    waiting = rules.take_effects(state)
+    for number in range(count):
+        state = rules.receive(state, "voortgang", report(number), LATER + timedelta(seconds=number))
+        waiting += rules.take_effects(state)
+    return waiting
+
+
+def receiver(effect: Effect) -> str | None:
+    if isinstance(effect, Registratie):
+        return f"systeem {effect.systeem}"
+    return f"rol {effect.rol}" if isinstance(effect, Bericht) else None
+
+
+def test_a_batch_is_the_oldest_effects_with_one_call_per_system_and_one_message_per_role() -> None:
+    waiting = reports(opened(), 3)
+    batch = rules.next_batch(waiting, 64)
+    assert batch == waiting[: len(batch)]  # oldest first, settled from the front
+    receivers = [r for r in map(receiver, batch) if r is not None]
+    assert len(receivers) == len(set(receivers))
+    following = waiting[len(batch)]
+    assert receiver(following) in receivers  # it stopped where a receiver would have had a second step at once
+    assert len(rules.next_batch(waiting, 2)) == 2
+
+
+def test_register_lines_may_overtake_each_other() -> None:
+    lines = [effect for effect in reports(opened(), 5) if isinstance(effect, Vastlegging)]
+    assert rules.next_batch(lines, 64) == lines
+    assert rules.next_batch(lines, 3) == lines[:3]
+
+
+def test_what_waits_fits_in_a_budget_of_json() -> None:
+    waiting = reports(opened(), 2)
+    size = sum(len(effect.model_dump_json()) for effect in waiting)
+    assert rules.fits_in(waiting, size)
+    assert not rules.fits_in(waiting, size - 1)
