@@ -8,7 +8,7 @@ Three kinds of rows, each written by one activity:
 - ``berichten`` does the same for notifications (``notifications``).
 
 Every write is idempotent, so an activity that is retried after a crash changes nothing the second time.
-Schema changes are numbered SQL files in ``activities/migrations``, applied by :meth:`Register.migrate`.
+Schema changes are numbered SQL files in ``thuiszitters/register/migrations``, applied by :meth:`Register.migrate`.
 """
 
 from __future__ import annotations
