@@ -1,15 +1,26 @@
 """The Dutch texts of the notifications, one template per ``Sjabloon`` code.
 
-A template reads only ``bericht.gegevens`` plus the pupil reference, region and sector; a missing optional
-field leaves out the sentence that needs it, and a template that fails on odd data gives a general message.
-:func:`render` never raises, so a text problem can never stop a case. Dates are written the Dutch way
+A template reads only ``bericht.gegevens`` plus the pupil reference, the receiving role, region and sector; a
+missing optional field leaves out the sentence that needs it, and a template that fails on odd data gives a general
+message. :func:`render` never raises, so a text problem can never stop a case. Dates are written the Dutch way
 ("3 maart 2025").
+
+Every text must be true for the case it is sent in (PROCEDURE.md, version 2):
+
+- PO runs through PPO Rotterdam (the schoolcontactpersoon, Kindkans, the PPO thuiszitterscoördinator Noord/Zuid,
+  the ouderfunctionaris); VO runs through Koers VO (the Koersloket, the plaatsingsoverleggen, the schoolbestuur).
+  A VO text names none of PPO's machinery; a PO-only code rendered for VO gives the general message.
+- A pupil from abroad has no school: Leerplicht absoluut verzuim acts, and a text to that role never sends anyone
+  "bij de school".
+- A pupil of 4 is not leerplichtig. Where a PO text names a Leerplicht step it says that it is for a pupil of 5
+  and older, unless the optional ``leerplichtig`` flag in the gegevens tells which case this is.
+- Each date is named for what it is: the four-week date, the twelve-week date, the due date of a decision, ...
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -45,26 +56,44 @@ _AANHEF: dict[Rol, str] = {
 }
 
 _AFZENDER = "Dit bericht is verstuurd door het casussysteem thuiszitters Rotterdam."
-_VRAGEN: dict[Rol, str | None] = {
-    Rol.OUDERS: "Vragen? Neem contact op met de school van uw kind.",
-    Rol.COORDINATOR: None,
-    Rol.TASKFORCE: None,
-}
-_VRAGEN_ANDERS = "Vragen? Neem contact op met de thuiszitterscoördinator van uw regio."
+_GEEN_VRAGENREGEL = (Rol.COORDINATOR, Rol.TASKFORCE, Rol.KOERSLOKET, Rol.LEERPLICHT_ABSOLUUT_VERZUIM)
+_VRAGEN_OUDERS = (
+    "Vragen? Neem contact op met de school van uw kind; heeft uw kind (nog) geen school, dan met Leerplicht."
+)
+
+_SECTOR_NAAM = {Sector.PO: "primair onderwijs", Sector.VO: "voortgezet onderwijs"}
+
+_PO_ALLEEN = frozenset(
+    {
+        Sjabloon.OUDERFUNCTIONARIS_INFORMEREN,
+        Sjabloon.TOEGANG_KINDKANS,
+        Sjabloon.ESCALATIE_COORDINATOR,
+        Sjabloon.TWAALF_WEKEN_CHECK_GEMELD,
+    }
+)
+"""Codes that belong to PPO Rotterdam's machinery: in a VO case they give the general message (and name nothing
+of PPO)."""
 
 _ROUTES = {
     "3.1": "de leerling blijft op of keert terug naar de eigen school, met een passend programma",
     "3.2": "de leerling gaat naar een andere school",
-    "3.3": "een andere reguliere school, een arrangement, een TLV voor SBO of SO, of een zorgarrangement",
-    "3.4": "een zorgoplossing; het wijkteam neemt de regie samen met de ouders",
+    "3.4": "een oplossing in de zorg; het wijkteam heeft de regie en kiest samen met de ouders een passend arrangement",
 }
 
-_VARIANTEN = {
-    "andere_reguliere_school": "een andere reguliere school",
-    "arrangement": "een arrangement (zoals Herstart) om de onderwijsbehoeften in kaart te brengen",
-    "tlv_sbo": "een toelaatbaarheidsverklaring (TLV) voor het speciaal basisonderwijs (SBO)",
-    "tlv_so": "een toelaatbaarheidsverklaring (TLV) voor het speciaal onderwijs (SO)",
-    "zorgarrangement": "een zorgarrangement met het wijkteam",
+_VARIANTEN: dict[Sector, dict[str, str]] = {
+    Sector.PO: {
+        "andere_reguliere_school": "de leerling gaat naar een andere reguliere basisschool",
+        "arrangement": "een passend arrangement van PPO Rotterdam (zoals Herstart) om de onderwijsbehoeften in kaart "
+        "te brengen",
+        "tlv_sbo": "een toelaatbaarheidsverklaring (TLV) voor het speciaal basisonderwijs (SBO)",
+        "tlv_so": "een toelaatbaarheidsverklaring (TLV) voor het speciaal onderwijs (SO)",
+        "zorgarrangement": "in overleg met het wijkteam een zorgarrangement; de school houdt de regie",
+    },
+    Sector.VO: {
+        "andere_vo_school": "de leerling gaat naar een andere school voor voortgezet onderwijs",
+        "tlv_vso": "een toelaatbaarheidsverklaring (TLV) voor het voortgezet speciaal onderwijs (VSO), via Koers VO",
+        "zorgarrangement": "in overleg met het wijkteam een zorgarrangement; de school houdt de regie",
+    },
 }
 
 _UITKOMSTEN = {
@@ -88,23 +117,67 @@ _SYSTEMEN = {
     "taskforce": "de aanmelding bij de Taskforce Thuiszitters",
 }
 
+_REDENEN: dict[str, str] = {
+    "geen_passende_plek": "er is nog geen passende onderwijsplek voor de leerling",
+    "geen_plaats_reguliere_scholen": "reguliere scholen stellen geen plaats (meer) te hebben",
+    "partijen_niet_eens": "de betrokken partijen komen er samen niet uit, waardoor een oplossing uitblijft",
+    "ouders_niet_eens": "de ouders en/of de leerling zitten niet op dezelfde lijn als de school en/of andere "
+    "betrokkenen over de oplossingsrichting",
+    "proces_loopt_vast": "het proces loopt vast of verloopt te traag",
+    "overig": "een andere reden; de toelichting staat in het dossier",
+    "check_niet_beslist": "bij de twaalfwekencheck is niet op tijd besloten of de zaak wordt opgeschaald of dat er "
+    "uitzicht is op een duurzame oplossing",
+    "termijn_verstreken": "de wettelijke termijn van twaalf weken is verstreken zonder duurzame oplossing",
+    "opgeschaald": "het proces loopt vast of verloopt te traag",
+}
+"""Each escalation reason code (``RedenCode``, the automatic ``check_niet_beslist``, and the version-1 codes) as a
+Dutch phrase."""
+
+_AUTOMATISCH = ("check_niet_beslist", "termijn_verstreken")
+"""Reason codes of an escalation that the case made itself, when a term passed without a decision."""
+
+_REDEN_GEEN_PLEK_VO = (
+    "de leerling heeft na bespreking in de plaatsingsoverleggen van Koers VO en opschaling bij een schoolbestuur nog "
+    "geen passende onderwijsplek"
+)
+
 
 @dataclass(frozen=True)
 class _Context:
-    """What a template may use: the pupil reference, region, sector and the message's own data."""
+    """What a template may use: the pupil reference, the receiving role, region, sector and the message's data."""
 
     leerling: str
     regio: str
     sector: Sector
     gegevens: Mapping[str, Any]
+    rol: Rol | None = None
+
+    @property
+    def po(self) -> bool:
+        return self.sector is Sector.PO
 
     @property
     def samenwerkingsverband(self) -> str:
-        return "PPO Rotterdam" if self.sector is Sector.PO else "Koers VO"
+        return "PPO Rotterdam" if self.po else "Koers VO"
 
     @property
     def contactpersoon(self) -> str:
-        return "de schoolcontactpersoon (SCP) van PPO" if self.sector is Sector.PO else "het Koersloket"
+        return "de schoolcontactpersoon (SCP) van PPO Rotterdam" if self.po else "het Koersloket van Koers VO"
+
+    @property
+    def coordinator(self) -> str:
+        """PO only: the PPO thuiszitterscoördinator of the pupil's region."""
+        return f"de thuiszitterscoördinator van PPO Rotterdam voor regio {self.regio}"
+
+    @property
+    def absoluut_verzuim(self) -> bool:
+        """The message goes to Leerplicht absoluut verzuim: a pupil from abroad, without a school."""
+        return self.rol is Rol.LEERPLICHT_ABSOLUUT_VERZUIM
+
+    @property
+    def contact(self) -> bool:
+        """The message goes to the case's contact: the SCP (PO) or the Koersloket (VO)."""
+        return self.rol in (Rol.SCP, Rol.KOERSLOKET)
 
     def text(self, key: str) -> str | None:
         value = self.gegevens.get(key)
@@ -135,6 +208,12 @@ class _Context:
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
         return None
+
+    def strings(self, key: str) -> list[str] | None:
+        value = self.gegevens.get(key)
+        if not isinstance(value, list | tuple):
+            return None
+        return [str(item).strip() for item in value if isinstance(item, str) and item.strip()]
 
 
 def _dutch_date(value: Any) -> str | None:
@@ -176,38 +255,106 @@ def _school(c: _Context, key: str = "school_brin") -> str:
     return f"de school met BRIN-code {brin}" if brin else "de school"
 
 
+def _leerplicht(c: _Context, altijd: str, vanaf_vijf: str) -> str | None:
+    """A Leerplicht step. A pupil of 4 is not leerplichtig: without the optional ``leerplichtig`` flag a PO text
+    says the step is for a pupil of 5 and older (``vanaf_vijf``); VO pupils are always of that age."""
+    leerplichtig = c.flag("leerplichtig")
+    if leerplichtig is False:
+        return None
+    if leerplichtig or not c.po:
+        return altijd
+    return vanaf_vijf
+
+
+def _reden(c: _Context) -> str | None:
+    code = c.text("reden_code")
+    if code == "geen_passende_plek" and not c.po:
+        return _REDEN_GEEN_PLEK_VO
+    return _REDENEN.get(code or "")
+
+
+def _bullets(items: list[str]) -> str:
+    return "\n".join(f"- {item}" for item in items)
+
+
 # -------------------------------------------------------------------------------------------------- templates
 
 Template = Callable[[_Context], tuple[str, str]]
 
 
 def _vier_weken_thuis(c: _Context) -> tuple[str, str]:
-    termijn = c.date("termijn_op")
+    vier_weken = c.date("termijn_op")
+    twaalf_weken = c.date("deadline")
+    if c.rol is Rol.SCHOOL:
+        actie = _sentences(
+            f"Meld de leerling nu als thuiszitter bij {c.contactpersoon}, met de eerste dag van niet verschijnen "
+            "als startdatum.",
+            _leerplicht(
+                c,
+                "Meld het volledige verzuim ook bij Leerplicht, met dezelfde startdatum.",
+                "Is de leerling 5 jaar of ouder (leerplichtig), meld het volledige verzuim dan ook bij Leerplicht, "
+                "met dezelfde startdatum.",
+            ),
+            f"Organiseer daarna een gesprek met de ouders en {c.contactpersoon}."
+            if c.po
+            else f"Organiseer daarna een gesprek met de ouders (zo nodig met {c.contactpersoon}).",
+        )
+    else:
+        actie = _sentences(
+            "De school heeft de leerling nog niet als thuiszitter gemeld. Wilt u met de school nagaan dat de "
+            "melding wordt gedaan, met de eerste dag van niet verschijnen als startdatum?",
+            _leerplicht(
+                c,
+                "Ga ook na of de school het verzuim bij Leerplicht meldt.",
+                "Is de leerling 5 jaar of ouder (leerplichtig), ga dan ook na of de school het verzuim bij "
+                "Leerplicht meldt.",
+            ),
+        )
     return (
         f"Leerling {c.leerling} zit vier weken thuis",
         _sentences(
             _since(c),
-            "De leerling is nu vier weken aaneengesloten afwezig en geldt daarmee als thuiszitter.",
-            f"De wettelijke termijn van twaalf weken loopt tot {termijn}." if termijn else None,
-            "Zorg dat de melding bij Leerplicht en bij "
-            f"{c.contactpersoon} is gedaan en dat er een oudergesprek wordt gepland.",
+            f"De grens van vier weken aaneengesloten afwezigheid is bereikt op {vier_weken}."
+            if vier_weken
+            else "De leerling is nu vier weken aaneengesloten afwezig.",
+            "Wie langer dan vier weken achter elkaar niet naar school gaat, is een thuiszitter.",
+            f"De wettelijke termijn van twaalf weken, richtinggevend voor opschaling, loopt tot {twaalf_weken}."
+            if twaalf_weken
+            else None,
+            actie,
         ),
     )
 
 
 def _melding_thuiszitter(c: _Context) -> tuple[str, str]:
     startdatum = c.date("startdatum")
-    return (
-        f"Melding thuiszitter: leerling {c.leerling}",
-        _sentences(
-            f"{_capitalised(_school(c))} meldt leerling {c.leerling} als thuiszitter "
-            f"(regio {c.regio}, {c.samenwerkingsverband}).",
-            f"De eerste dag van niet verschijnen is {startdatum}." if startdatum else None,
-            "Wilt u een hulpvraag thuiszitter registreren in Kindkans, het formulier volledig invullen "
-            "met de juiste startdatum, de status op 'thuiszitter' zetten, een SISA-signaal afgeven en de "
-            "ouderfunctionaris informeren? Controleer ook bij de school of Leerplicht op de hoogte is.",
-        ),
+    kop = _sentences(
+        f"{_capitalised(_school(c))} meldt leerling {c.leerling} als thuiszitter "
+        f"(regio {c.regio}, {c.samenwerkingsverband}).",
+        f"De eerste dag van niet verschijnen is {startdatum}." if startdatum else None,
     )
+    if c.po:
+        actie = _sentences(
+            "Het casussysteem maakt de hulpvraag thuiszitter in Kindkans aan, geeft het SISA-signaal af en "
+            "informeert de ouderfunctionaris van PPO Rotterdam.",
+            "Wilt u in Kindkans controleren of het formulier 'thuiszitter' volledig is ingevuld met de juiste "
+            "startdatum (de eerste dag van niet verschijnen) en of de status van de hulpvraag op 'thuiszitter' "
+            "staat? Vul het formulier aan of verbeter het waar dat nodig is.",
+            _leerplicht(
+                c,
+                "Check bij de school of de leerling als thuiszitter bij Leerplicht is gemeld.",
+                "Is de leerling 5 jaar of ouder (leerplichtig), check dan bij de school of de leerling als "
+                "thuiszitter bij Leerplicht is gemeld.",
+            ),
+        )
+    else:
+        actie = _sentences(
+            "Wilt u de melding met de school oppakken en nagaan of de school de leerling met deze startdatum bij "
+            "Leerplicht heeft gemeld?",
+            "De leerplichtambtenaar bepaalt of de leerling formeel thuiszitter is en per wanneer, en legt dat vast "
+            "in de Leerling Basis Administratie (LBA).",
+        )
+    return (f"Melding thuiszitter: leerling {c.leerling}", _sentences(kop, actie))
 
 
 def _ouderfunctionaris_informeren(c: _Context) -> tuple[str, str]:
@@ -215,7 +362,7 @@ def _ouderfunctionaris_informeren(c: _Context) -> tuple[str, str]:
         f"Nieuwe thuiszitter: leerling {c.leerling}",
         _sentences(
             _since(c),
-            f"De leerling is gemeld als thuiszitter bij {c.samenwerkingsverband} (regio {c.regio}).",
+            f"De leerling is gemeld als thuiszitter bij PPO Rotterdam (regio {c.regio}).",
             "U kunt de ouders ondersteunen bij de gesprekken met school en de andere betrokkenen.",
         ),
     )
@@ -225,50 +372,75 @@ def _toegang_kindkans(c: _Context) -> tuple[str, str]:
     return (
         f"U heeft toegang tot het dossier in Kindkans: leerling {c.leerling}",
         _sentences(
-            f"Uw kind (leerling {c.leerling}) is gemeld als thuiszitter.",
-            "U heeft nu toegang tot het dossier in Kindkans. Daarin ziet u de afspraken en de stappen die "
-            "school en de schoolcontactpersoon zetten.",
+            f"Uw kind (leerling {c.leerling}) is gemeld als thuiszitter bij PPO Rotterdam.",
+            "U heeft nu toegang tot het dossier in Kindkans. Daarin ziet u de documenten over uw kind, de "
+            "afspraken en de stappen die school en de schoolcontactpersoon zetten.",
             "Heeft u vragen of wilt u ondersteuning? De ouderfunctionaris van PPO Rotterdam helpt u graag.",
         ),
     )
 
 
 def _melding_uit_buitenland(c: _Context) -> tuple[str, str]:
+    startdatum = c.date("startdatum")
     return (
         f"Leerling uit het buitenland zonder school: {c.leerling}",
         _sentences(
             f"Leerling {c.leerling} komt uit het buitenland en staat niet ingeschreven op een school.",
-            f"De leerling gaat sinds {c.date('startdatum')} niet naar school." if c.date("startdatum") else None,
+            f"De leerling gaat sinds {startdatum} niet naar school." if startdatum else None,
             f"De verantwoordelijkheid ligt bij de leerplichtambtenaren absoluut verzuim (regio {c.regio}). "
-            "Wilt u de zaak oppakken en zorgen dat de leerling een passende school vindt?",
+            "Wilt u de leerling registreren in de Leerling Basis Administratie (LBA), de zaak oppakken en zorgen "
+            "dat de leerling een passende school vindt?",
         ),
     )
 
 
 def _lba_herinnering(c: _Context) -> tuple[str, str]:
     melding = c.date("melding_op")
-    return (
-        f"Herinnering: registratie in de LBA voor leerling {c.leerling}",
-        _sentences(
-            f"Leerling {c.leerling} is op {melding} gemeld als thuiszitter."
-            if melding
-            else f"Leerling {c.leerling} is gemeld als thuiszitter.",
-            "Leerplicht heeft de registratie in de Leerling Basis Administratie (LBA) nog niet bevestigd. Wilt u "
-            "bij de school nagaan of de leerling met de juiste startdatum bij Leerplicht is gemeld?",
-        ),
+    gemeld = (
+        f"Leerling {c.leerling} is op {melding} gemeld als thuiszitter."
+        if melding
+        else f"Leerling {c.leerling} is gemeld als thuiszitter."
     )
+    if c.absoluut_verzuim:
+        actie = (
+            "De registratie van de leerling in de Leerling Basis Administratie (LBA) is nog niet bevestigd. Wilt u "
+            "de leerling met de juiste startdatum in de LBA registreren en de registratie bevestigen in het "
+            "casussysteem (leerplicht_registratie)?"
+        )
+    else:
+        actie = (
+            "Leerplicht heeft de registratie in de Leerling Basis Administratie (LBA) nog niet bevestigd. Wilt u "
+            "bij de school nagaan of de leerling met de juiste startdatum bij Leerplicht is gemeld?"
+        )
+    return (f"Herinnering: registratie in de LBA voor leerling {c.leerling}", _sentences(gemeld, actie))
 
 
 def _oudergesprek_herinnering(c: _Context) -> tuple[str, str]:
     melding = c.date("melding_op")
+    if c.rol is Rol.SCHOOL and c.po:
+        actie = (
+            "Er is nog geen gesprek geweest met de ouders. Wilt u een gesprek organiseren met de ouders en "
+            f"{c.contactpersoon} (zo nodig met schoolmaatschappelijk werk of het wijkteam)?"
+        )
+    elif c.rol is Rol.SCHOOL:
+        actie = (
+            "Er is nog geen gesprek geweest met de ouders. Wilt u een gesprek met de ouders organiseren (zo nodig "
+            f"met {c.contactpersoon}, schoolmaatschappelijk werk of het wijkteam)?"
+        )
+    elif c.absoluut_verzuim:
+        actie = "Er is nog geen gesprek geweest met de ouders. Wilt u een gesprek met de ouders organiseren?"
+    else:
+        actie = (
+            "Er is nog geen gesprek geweest met de ouders. Wilt u met de school nagaan wanneer het gesprek met de "
+            "ouders plaatsvindt?" + (" U bent bij dat gesprek aanwezig." if c.rol is Rol.SCP else "")
+        )
     return (
         f"Herinnering: oudergesprek voor leerling {c.leerling}",
         _sentences(
             f"Leerling {c.leerling} is op {melding} gemeld als thuiszitter."
             if melding
             else f"Leerling {c.leerling} is gemeld als thuiszitter.",
-            "Er is nog geen gesprek geweest met de ouders. Wilt u een gesprek organiseren met de ouders en "
-            f"{c.contactpersoon} (zo nodig met schoolmaatschappelijk werk of het wijkteam)?",
+            actie,
         ),
     )
 
@@ -282,7 +454,8 @@ def _plan_herinnering(c: _Context) -> tuple[str, str]:
             if gesprek
             else f"Het oudergesprek over leerling {c.leerling} heeft plaatsgevonden.",
             "Het plan van aanpak staat nog niet in het ontwikkelingsperspectief (OPP), of de ouders "
-            "hebben nog niet ingestemd met het handelingsdeel. Wilt u dit afronden?",
+            "hebben nog niet ingestemd met het handelingsdeel.",
+            "Wilt u dit afronden?" if c.rol is Rol.SCHOOL else "Wilt u de school helpen dit af te ronden?",
         ),
     )
 
@@ -290,76 +463,140 @@ def _plan_herinnering(c: _Context) -> tuple[str, str]:
 def _termijn_waarschuwing(c: _Context) -> tuple[str, str]:
     weken = c.number("weken")
     deadline = c.date("deadline")
+    if c.absoluut_verzuim:
+        actie = (
+            "Is er binnen twaalf weken geen uitzicht op een duurzame oplossing, dan is de zaak een kandidaat voor "
+            "de Taskforce Thuiszitters."
+        )
+    elif c.po:
+        actie = (
+            "Is er nog geen uitzicht op een duurzame oplossing, terug naar school? Overweeg dan op te schalen naar "
+            f"{c.coordinator}."
+        )
+    elif c.rol is Rol.KOERSLOKET:
+        actie = (
+            "Is er nog geen uitzicht op een duurzame oplossing, terug naar school? Overweeg dan de zaak in te "
+            "brengen bij de Taskforce Thuiszitters Rotterdam: alleen als de leerling in Rotterdam woont, en altijd "
+            "vooraf afgestemd met de leerplichtambtenaar en de school."
+        )
+    else:
+        actie = (
+            "Is er nog geen uitzicht op een duurzame oplossing, terug naar school? Bespreek dan met het Koersloket "
+            "van Koers VO of de zaak wordt opgeschaald naar de Taskforce Thuiszitters Rotterdam."
+        )
     return (
         f"Let op: leerling {c.leerling} zit {weken} weken thuis"
         if weken is not None
         else f"Let op: de termijn voor leerling {c.leerling} loopt af",
         _sentences(
             _since(c),
-            f"De wettelijke termijn van twaalf weken verloopt op {deadline}." if deadline else None,
-            "Is er nog geen zicht op een duurzame oplossing? Overweeg dan op te schalen naar de "
-            f"thuiszitterscoördinator van regio {c.regio}.",
+            f"De wettelijke termijn van twaalf weken, richtinggevend voor opschaling, loopt tot {deadline}."
+            if deadline
+            else None,
+            actie,
         ),
     )
 
 
 def _escalatie_coordinator(c: _Context) -> tuple[str, str]:
-    reden = c.text("reden_code")
+    code = c.text("reden_code")
+    reden = _reden(c)
     weken = c.number("weken")
     deadline = c.date("deadline")
-    if reden == "termijn_verstreken":
-        waarom = "De wettelijke termijn van twaalf weken is verstreken zonder duurzame oplossing."
-    elif reden == "opgeschaald":
-        waarom = "De zaak is bij u opgeschaald omdat het proces vastloopt of te langzaam gaat."
-    else:
-        waarom = "De zaak is bij u opgeschaald."
+    uiterlijk = c.date("uiterlijk")
+    verstreken = code in _AUTOMATISCH
     return (
         f"Escalatie naar de thuiszitterscoördinator: leerling {c.leerling}",
         _sentences(
-            f"Leerling {c.leerling} (regio {c.regio}, {c.samenwerkingsverband}) zit {weken} weken thuis."
+            f"Leerling {c.leerling} (regio {c.regio}, PPO Rotterdam) zit {weken} weken thuis."
             if weken is not None
             else _since(c),
-            waarom,
+            f"De zaak is {'automatisch ' if verstreken else ''}bij u opgeschaald: {reden}."
+            if reden
+            else "De zaak is bij u opgeschaald.",
+            f"Het besluit bij de twaalfwekencheck was uiterlijk {uiterlijk} nodig." if uiterlijk else None,
             (
-                f"De termijn van twaalf weken liep tot {deadline}."
-                if reden == "termijn_verstreken"
-                else f"De termijn van twaalf weken loopt tot {deadline}."
+                f"De wettelijke termijn van twaalf weken liep af op {deadline}."
+                if verstreken
+                else f"Einddatum van de wettelijke termijn van twaalf weken: {deadline}."
             )
             if deadline
             else None,
-            "Wilt u de zaak beoordelen en zo nodig opschalen naar de Taskforce Thuiszitters?",
+            "Wilt u de zaak beoordelen en besluiten of u de leerling aanmeldt bij de Taskforce Thuiszitters "
+            "(opschalen)? Besluit u dat nu niet te doen, leg dan een beoordeling vast met de reden.",
         ),
     )
 
 
 def _escalatie_taskforce(c: _Context) -> tuple[str, str]:
+    weken = c.number("weken")
+    reden = _reden(c)
+    bespreking = c.date("bespreking_op")
+    if c.po:
+        aanmelding = f"Leerling {c.leerling} (regio {c.regio}, PPO Rotterdam) is formeel aangemeld als Taskforce-casus."
+        afstemming = None
+    else:
+        aanmelding = (
+            f"Het Koersloket van Koers VO heeft leerling {c.leerling} (regio {c.regio}) ingebracht bij de Taskforce "
+            "Thuiszitters Rotterdam."
+        )
+        afstemming = (
+            "Koers VO brengt een leerling alleen in als die in Rotterdam woont, en altijd na afstemming met de "
+            "leerplichtambtenaar en de school."
+        )
     return (
         f"Nieuwe Taskforce-casus: leerling {c.leerling}",
         _sentences(
-            f"Leerling {c.leerling} (regio {c.regio}, {c.samenwerkingsverband}) is formeel aangemeld als "
-            "Taskforce-casus. De Taskforce Thuiszitters neemt de casusregie over.",
-            "De opschaling is vooraf afgestemd met de leerplichtambtenaar en de school.",
-            "Wilt u de casus agenderen voor de Kerngroep en een huisbezoek plannen?",
+            aanmelding,
+            "De Taskforce Thuiszitters neemt de casusregie over.",
+            f"De leerling zit {weken} weken thuis." if weken is not None else None,
+            f"Reden van de opschaling: {reden}." if reden else None,
+            afstemming,
+            f"De Kerngroep bespreekt de casus op {bespreking}." if bespreking else None,
+            "Wilt u een huisbezoek plannen, zodat het verslag bij die bespreking klaar is?"
+            if bespreking
+            else "Wilt u de casus agenderen voor de Kerngroep en een huisbezoek plannen?",
         ),
     )
 
 
 def _ouders_informeren_taskforce(c: _Context) -> tuple[str, str]:
+    bespreking = c.date("bespreking_op")
+    if c.po or c.absoluut_verzuim:
+        aanmelding = f"De zaak van leerling {c.leerling} is aangemeld bij de Taskforce Thuiszitters Rotterdam."
+    else:
+        aanmelding = (
+            f"Koers VO heeft de zaak van leerling {c.leerling} ingebracht bij de Taskforce Thuiszitters Rotterdam, "
+            "na afstemming met de leerplichtambtenaar en uw school."
+        )
     return (
         f"Ouders informeren: leerling {c.leerling} naar de Taskforce",
         _sentences(
-            f"De zaak van leerling {c.leerling} is aangemeld bij de Taskforce Thuiszitters.",
+            aanmelding,
+            "De Taskforce neemt de casusregie over.",
+            f"De Kerngroep van de Taskforce bespreekt de zaak op {bespreking}." if bespreking else None,
             "Wilt u de ouders hierover informeren? De Taskforce neemt contact met hen op voor een huisbezoek.",
         ),
     )
 
 
 def _taskforce_besluit(c: _Context) -> tuple[str, str]:
+    aantal = c.number("aantal_acties")
+    if aantal is None:
+        vervolg = "Wilt u de afgesproken stappen uitvoeren?"
+    elif aantal == 0:
+        vervolg = "Het besluit noemt geen acties."
+    else:
+        vervolg = (
+            f"Het besluit noemt {aantal} {'actie' if aantal == 1 else 'acties'}; elke actie is een taak met een "
+            "uiterste datum voor wie haar uitvoert."
+        )
     return (
         f"Besluit van de Taskforce: leerling {c.leerling}",
         _sentences(
             f"De Taskforce Thuiszitters heeft een besluit genomen over leerling {c.leerling}.",
-            "Het besluit staat in het dossier. Wilt u de afgesproken stappen uitvoeren?",
+            "Het besluit staat in het dossier.",
+            vervolg,
         ),
     )
 
@@ -367,13 +604,11 @@ def _taskforce_besluit(c: _Context) -> tuple[str, str]:
 def _route_gekozen(c: _Context) -> tuple[str, str]:
     route = c.text("route")
     variant = c.text("variant")
-    omschrijving = _ROUTES.get(route or "")
-    variant_tekst = _VARIANTEN.get(variant or "")  # only known codes: a free variant text is not repeated
-    if route == "3.3" and variant in _VARIANTEN:
-        keuze = f"Voor leerling {c.leerling} is een oplossing gekozen: route 3.3, {_VARIANTEN[variant]}."
-        variant_tekst = None
-    elif route and omschrijving:
-        keuze = f"Voor leerling {c.leerling} is een oplossing gekozen: route {route}, {omschrijving}."
+    varianten = _VARIANTEN[c.sector]
+    if route == "3.3" and variant in varianten:
+        keuze = f"Voor leerling {c.leerling} is een oplossing gekozen: route 3.3, {varianten[variant]}."
+    elif route in _ROUTES:
+        keuze = f"Voor leerling {c.leerling} is een oplossing gekozen: route {route}, {_ROUTES[route]}."
     elif route:
         keuze = f"Voor leerling {c.leerling} is een oplossing gekozen: route {route}."
     else:
@@ -382,20 +617,46 @@ def _route_gekozen(c: _Context) -> tuple[str, str]:
         f"Gekozen oplossing voor leerling {c.leerling}" + (f": route {route}" if route else ""),
         _sentences(
             keuze,
-            f"Uitwerking: {variant_tekst}." if variant_tekst else None,
+            "In principe blijft de leerling ingeschreven op de school van herkomst." if route == "3.4" else None,
             f"De school houdt de ouders en {c.contactpersoon} op de hoogte van de voortgang.",
         ),
     )
 
 
 def _regie_wijkteam(c: _Context) -> tuple[str, str]:
+    route = c.text("route")
+    variant = c.text("variant")
+    if route == "3.3" and variant == "zorgarrangement":
+        return (
+            f"Zorgarrangement gevraagd: leerling {c.leerling}",
+            _sentences(
+                f"Voor leerling {c.leerling} is route 3.3 gekozen: in overleg met het wijkteam gaat de leerling naar "
+                "een zorgarrangement.",
+                "De school van inschrijving houdt de regie. Het wijkteam wordt gevraagd om, samen met de school en "
+                "de ouders, een passend zorgarrangement te vinden.",
+            ),
+        )
+    if route == "3.4":
+        return (
+            f"Regie bij het wijkteam: leerling {c.leerling}",
+            _sentences(
+                f"Voor leerling {c.leerling} is gekozen voor een oplossing in de zorg (route 3.4).",
+                "Het wijkteam neemt de regie, samen met de ouders, en kiest met hen een passend arrangement. "
+                "In principe blijft de leerling ingeschreven op de school van herkomst; die blijft "
+                "verantwoordelijk voor huiswerkpakketten.",
+                _leerplicht(
+                    c,
+                    "Bij een langduriger zorgtraject kan een vrijstelling van de leerplicht worden overwogen. Dat is "
+                    "een keuze van de ouders; zij kunnen daartoe niet worden verplicht.",
+                    "Bij een langduriger zorgtraject kan, voor een leerling van 5 jaar of ouder, een vrijstelling van "
+                    "de leerplicht worden overwogen. Dat is een keuze van de ouders; zij kunnen daartoe niet worden "
+                    "verplicht.",
+                ),
+            ),
+        )
     return (
-        f"Regie bij het wijkteam: leerling {c.leerling}",
-        _sentences(
-            f"Voor leerling {c.leerling} is gekozen voor een zorgoplossing (route 3.4).",
-            "Het wijkteam neemt de regie, samen met de ouders, en kiest met hen een passend arrangement. "
-            "De leerling blijft ingeschreven op de school van herkomst.",
-        ),
+        f"Het wijkteam wordt betrokken: leerling {c.leerling}",
+        _sentences(f"Voor de oplossing van leerling {c.leerling} wordt het wijkteam betrokken."),
     )
 
 
@@ -411,13 +672,23 @@ def _huiswerkpakketten(c: _Context) -> tuple[str, str]:
 
 def _tlv_onderbouwing(c: _Context) -> tuple[str, str]:
     variant = c.text("variant")
+    if not c.po:
+        return (
+            f"TLV voor het VSO: leerling {c.leerling}",
+            _sentences(
+                f"Voor leerling {c.leerling} is gekozen voor een toelaatbaarheidsverklaring (TLV) voor het voortgezet "
+                "speciaal onderwijs (VSO). De TLV loopt via Koers VO.",
+                "Wilt u zorgen dat de onderbouwing van de TLV wordt opgesteld, en die als document aan het dossier "
+                "toevoegen?",
+            ),
+        )
     soort = {"tlv_sbo": " voor het SBO", "tlv_so": " voor het SO"}.get(variant or "", "")
     return (
         f"TLV-onderbouwing schrijven: leerling {c.leerling}",
         _sentences(
             f"Voor leerling {c.leerling} is gekozen voor een toelaatbaarheidsverklaring (TLV){soort}.",
-            "Wilt u de onderbouwing van de TLV schrijven en de leerling tegelijk aanmelden bij de Centrale "
-            "AanmeldRoute?",
+            "Wilt u de onderbouwing van de TLV schrijven? Het casussysteem meldt de leerling tegelijk aan bij de "
+            "Centrale AanmeldRoute.",
         ),
     )
 
@@ -433,20 +704,31 @@ def _aanmelding_andere_school(c: _Context) -> tuple[str, str]:
             if termijn
             else "De ontvangende school heeft zes weken om over de toelating te beslissen "
             "(eenmaal met vier weken te verlengen).",
-            "Tot de inschrijving houdt de school van herkomst de zorgplicht.",
+            None if c.absoluut_verzuim else "Tot de inschrijving houdt de school van herkomst de zorgplicht.",
         ),
     )
 
 
 def _zorgplicht_verlopen(c: _Context) -> tuple[str, str]:
     termijn = c.date("termijn_op")
+    if c.rol is Rol.COORDINATOR and c.po:
+        actie = "Wilt u met de schoolcontactpersoon bekijken wat de volgende stap is?"
+    elif c.po:
+        actie = (
+            "Is de leerling nog niet toegelaten? Bespreek dan met de school en de ouders wat de volgende stap is, "
+            f"en schaal zo nodig op naar {c.coordinator}."
+        )
+    else:
+        actie = (
+            "Is de leerling nog niet toegelaten? Bespreek dan met de school en de ouders wat de volgende stap is: "
+            "bespreking in de plaatsingsoverleggen van Koers VO of opschaling bij het schoolbestuur."
+        )
     return (
         f"Termijn zorgplicht verlopen: leerling {c.leerling}",
         _sentences(
             f"De termijn voor de aanmelding van leerling {c.leerling} bij een andere school is verlopen"
             + (f" ({termijn})." if termijn else "."),
-            "Is de leerling nog niet toegelaten? Bespreek dan met de ouders en "
-            f"{c.contactpersoon} wat de volgende stap is, en schaal zo nodig op.",
+            actie,
         ),
     )
 
@@ -462,7 +744,8 @@ def _wachtlijst(c: _Context) -> tuple[str, str]:
         f"Leerling {c.leerling} staat op een wachtlijst",
         _sentences(
             f"Leerling {c.leerling} wacht op een plek (tussenfase wachtlijst).",
-            "Zorg in de tussentijd voor een passend tijdelijk programma voor de leerling.",
+            "In de tussentijd is een passend tijdelijk programma voor de leerling nodig. "
+            + ("Wilt u daarvoor zorgen?" if c.absoluut_verzuim else "Wilt u daarover meedenken en adviseren?"),
         ),
     )
 
@@ -484,7 +767,7 @@ def _vrijstelling_aangevraagd(c: _Context) -> tuple[str, str]:
         _sentences(
             f"De ouders van leerling {c.leerling} hebben een vrijstelling van de leerplicht aangevraagd "
             "(artikel 5 onder a).",
-            "Wilt u de aanvraag doorsturen naar de SMA-arts voor advies?",
+            "Wilt u de aanvraag doorsturen naar de SMA-arts voor advies, en daarna uw besluit vastleggen?",
         ),
     )
 
@@ -512,7 +795,7 @@ def _startdatum_gecorrigeerd(c: _Context) -> tuple[str, str]:
             f"Leerplicht heeft de startdatum van leerling {c.leerling} vastgesteld op {startdatum}."
             if startdatum
             else f"Leerplicht heeft de startdatum van leerling {c.leerling} aangepast.",
-            f"De termijn van twaalf weken loopt nu tot {deadline}." if deadline else None,
+            f"Einddatum van de wettelijke termijn van twaalf weken is nu {deadline}." if deadline else None,
             "Alle termijnen en herinneringen schuiven mee.",
         ),
     )
@@ -536,26 +819,306 @@ def _handmatige_actie(c: _Context) -> tuple[str, str]:
 
 
 def _afgesloten(c: _Context) -> tuple[str, str]:
-    uitkomst_code = c.text("uitkomst")
-    uitkomst = _UITKOMSTEN.get(uitkomst_code or "")
+    code = c.text("uitkomst")
+    uitkomst = _uitkomst_zin(c)
+    ingetrokken = code == "ingetrokken"
+    if c.rol is Rol.OUDERS:
+        kern = (
+            f"De melding van uw kind (leerling {c.leerling}) als thuiszitter is ingetrokken; die was ten onrechte "
+            "gedaan. De aanpak is daarmee gestopt."
+            if ingetrokken
+            else f"De aanpak voor uw kind (leerling {c.leerling}) is afgerond" + (f": {uitkomst}." if uitkomst else ".")
+        )
+    elif c.rol is Rol.TASKFORCE:
+        kern = f"De Taskforce-casus van leerling {c.leerling} is afgesloten" + (f": {uitkomst}." if uitkomst else ".")
+    else:
+        kern = f"De zaak van leerling {c.leerling} is afgesloten" + (f": {uitkomst}." if uitkomst else ".")
+    kindkans = None
+    if c.po and c.rol is Rol.SCP:
+        kindkans = (
+            "Stond er een hulpvraag thuiszitter in Kindkans, dan trekt het casussysteem die in."
+            if ingetrokken
+            else "Het casussysteem sluit daarmee ook de hulpvraag thuiszitter in Kindkans af."
+        )
+    return (f"Zaak afgesloten: leerling {c.leerling}", _sentences(kern, kindkans))
+
+
+def _leerplichtig_geworden(c: _Context) -> tuple[str, str]:
+    vanaf = c.date("leerplichtig_vanaf")
+    if c.rol in (Rol.LEERPLICHT, Rol.LEERPLICHT_ABSOLUUT_VERZUIM):
+        actie = _sentences(
+            f"De leerling staat ingeschreven op {_school(c)}." if c.text("school_brin") else None,
+            "Wilt u de leerling als thuiszitter registreren in de Leerling Basis Administratie (LBA) en de "
+            "registratie bevestigen in het casussysteem (leerplicht_registratie)?",
+            "U stelt ook vast of de leerling formeel thuiszitter is en per wanneer.",
+        )
+    elif c.rol is Rol.SCHOOL:
+        actie = (
+            "Vanaf die datum hoort het volledige verzuim ook bij Leerplicht gemeld te zijn, met de eerste dag van "
+            "niet verschijnen als startdatum. Wilt u nagaan dat die melding er is, en Leerplicht voortaan ook op de "
+            "hoogte houden van de voortgang?"
+        )
+    else:
+        actie = (
+            "Vanaf die datum hoort het verzuim ook bij Leerplicht gemeld te zijn. Wilt u bij de school nagaan of de "
+            "leerling bij Leerplicht is gemeld?"
+        )
     return (
-        f"Zaak afgesloten: leerling {c.leerling}",
+        f"Leerling {c.leerling} is leerplichtig geworden",
         _sentences(
-            f"De zaak van leerling {c.leerling} is afgesloten" + (f": {uitkomst}." if uitkomst else "."),
-            "Wilt u als schoolcontactpersoon de uitschrijving of vrijstelling controleren en de hulpvraag in "
-            "Kindkans afsluiten?"
-            if c.sector is Sector.PO
+            _since(c),
+            "De leerling was bij de start 4 jaar en viel nog niet onder de leerplicht.",
+            f"De leerling is leerplichtig vanaf {vanaf}: de eerste schooldag van de maand na de vijfde verjaardag."
+            if vanaf
+            else "De leerling is nu leerplichtig: de leerplicht begint op de eerste schooldag van de maand na de "
+            "vijfde verjaardag.",
+            actie,
+        ),
+    )
+
+
+def _twaalf_weken_check(c: _Context) -> tuple[str, str]:
+    deadline = c.date("deadline")
+    uiterlijk = c.date("uiterlijk")
+    weken = c.number("weken")
+    terugkomst = c.flag("terugkomst") is True
+    coordinator = c.rol is Rol.COORDINATOR
+    if coordinator:
+        keuze = (
+            "meld de leerling aan bij de Taskforce Thuiszitters (opschalen), of leg een beoordeling vast: er is "
+            "uitzicht op een duurzame oplossing, terug naar school, met de reden en een datum van hoogstens zes "
+            "weken vooruit waarop de vraag terugkomt"
+        )
+    else:
+        keuze = (
+            "schaal de zaak op (opschalen), of leg een beoordeling vast: er is uitzicht op een duurzame oplossing, "
+            "terug naar school, met de reden en een datum van hoogstens zes weken vooruit waarop de check terugkomt"
+        )
+    if coordinator:
+        gevolg = None
+        opschalen = None
+    elif c.po:
+        opschalen = f"Opschalen gaat naar {c.coordinator}."
+        gevolg = (
+            f"Is er uiterlijk {uiterlijk} geen besluit, dan gaat de zaak automatisch naar de thuiszitterscoördinator."
+            if uiterlijk
+            else "Komt er niet op tijd een besluit, dan gaat de zaak automatisch naar de thuiszitterscoördinator."
+        )
+    else:
+        opschalen = (
+            "Opschalen is de zaak inbrengen bij de Taskforce Thuiszitters Rotterdam: alleen als de leerling in "
+            "Rotterdam woont, en altijd vooraf afgestemd met de leerplichtambtenaar en de school."
+        )
+        gevolg = (
+            f"Is er uiterlijk {uiterlijk} geen besluit, dan neemt de Kerngroep van de Taskforce de zaak op."
+            if uiterlijk
+            else "Komt er niet op tijd een besluit, dan neemt de Kerngroep van de Taskforce de zaak op."
+        )
+    return (
+        ("Twaalfwekencheck komt terug" if terugkomst else "Twaalfwekencheck") + f": leerling {c.leerling}",
+        _sentences(
+            f"Leerling {c.leerling} (regio {c.regio}, {c.samenwerkingsverband}) zit {weken} weken thuis."
+            if weken is not None
+            else f"Leerling {c.leerling} (regio {c.regio}, {c.samenwerkingsverband}) zit thuis.",
+            f"Einddatum van de wettelijke termijn van twaalf weken: {deadline}." if deadline else None,
+            "Na de eerdere beoordeling komt de vraag nu terug: is er nog uitzicht op een duurzame oplossing?"
+            if terugkomst
+            else None,
+            f"Wilt u uiterlijk {uiterlijk} besluiten: {keuze}?" if uiterlijk else f"Wilt u besluiten: {keuze}?",
+            opschalen,
+            gevolg,
+        ),
+    )
+
+
+def _twaalf_weken_check_gemeld(c: _Context) -> tuple[str, str]:
+    deadline = c.date("deadline")
+    uiterlijk = c.date("uiterlijk")
+    weken = c.number("weken")
+    return (
+        f"Ter informatie: twaalfwekencheck voor leerling {c.leerling}",
+        _sentences(
+            f"Leerling {c.leerling} (regio {c.regio}, PPO Rotterdam) zit {weken} weken thuis."
+            if weken is not None
+            else f"Leerling {c.leerling} (regio {c.regio}, PPO Rotterdam) zit thuis.",
+            f"Einddatum van de wettelijke termijn van twaalf weken: {deadline}." if deadline else None,
+            (
+                f"De schoolcontactpersoon besluit uiterlijk {uiterlijk} of de zaak wordt opgeschaald, of dat er "
+                "uitzicht is op een duurzame oplossing (beoordeling)."
+            )
+            if uiterlijk
+            else "De schoolcontactpersoon besluit of de zaak wordt opgeschaald, of dat er uitzicht is op een "
+            "duurzame oplossing (beoordeling).",
+            "Komt er niet op tijd een besluit, dan komt de zaak automatisch bij u. U hoeft nu niets te doen.",
+        ),
+    )
+
+
+def _twaalf_weken_check_verlopen(c: _Context) -> tuple[str, str]:
+    uiterlijk = c.date("uiterlijk")
+    weken = c.number("weken")
+    niet_beslist = (
+        f"Het besluit bij de twaalfwekencheck was uiterlijk {uiterlijk} nodig en is niet genomen."
+        if uiterlijk
+        else "Het besluit bij de twaalfwekencheck is niet op tijd genomen."
+    )
+    if c.rol is Rol.TASKFORCE:
+        actie = "De zaak staat daarom op de lijst van de Kerngroep, die de zaak kan oppakken."
+    else:
+        actie = _sentences(
+            "De zaak staat daarom op de lijst van de Kerngroep van de Taskforce.",
+            "Wilt u alsnog besluiten: opschalen, of een beoordeling met het uitzicht op een duurzame oplossing?",
+        )
+    return (
+        f"Twaalfwekencheck niet beslist: leerling {c.leerling}",
+        _sentences(
+            f"Leerling {c.leerling} (regio {c.regio}, {c.samenwerkingsverband}) zit {weken} weken thuis."
+            if weken is not None
+            else f"Leerling {c.leerling} (regio {c.regio}, {c.samenwerkingsverband}) zit thuis.",
+            niet_beslist,
+            actie,
+        ),
+    )
+
+
+def _taak_te_laat(c: _Context) -> tuple[str, str]:
+    taak_id = c.text("taak_id")
+    omschrijving = c.text("omschrijving")
+    uiterlijk = c.date("uiterlijk")
+    taak = f"taak {taak_id}" if taak_id else "een taak"
+    return (
+        f"Herinnering: {taak} voor leerling {c.leerling} is te laat",
+        _sentences(
+            f"In de zaak van leerling {c.leerling} staat {taak} voor u open.",
+            f"De taak: {omschrijving}" if omschrijving else None,
+            f"De uiterste datum was {uiterlijk}." if uiterlijk else None,
+            "Wilt u de taak alsnog uitvoeren? Is die al gedaan, meld de taak dan af in het casussysteem, met een "
+            "toelichting.",
+        ),
+    )
+
+
+def _uitkomst_zin(c: _Context) -> str | None:
+    code = c.text("uitkomst")
+    if code == "ingeschreven_andere_school" and c.text("school_brin"):
+        return f"de leerling is ingeschreven op {_school(c)}"
+    if c.absoluut_verzuim and code == "terug_op_school":
+        return "de leerling gaat naar school"
+    if c.absoluut_verzuim and code == "ingeschreven_andere_school":
+        return "de leerling is ingeschreven op een school"
+    return _UITKOMSTEN.get(code or "")
+
+
+def _passende_plek(c: _Context) -> tuple[str, str]:
+    # A vrijstelling may still await Leerplicht's decision (one of the checks): the outcome is named, not claimed.
+    vrijstelling = c.text("uitkomst") == "vrijstelling"
+    uitkomst = "de uitkomst is een vrijstelling van de leerplicht" if vrijstelling else _uitkomst_zin(c)
+    controles = c.strings("controles")
+    if controles:
+        open_staat = "Voordat de zaak kan worden afgesloten, moet nog gebeuren:\n" + _bullets(controles)
+    elif controles is not None:
+        open_staat = "Er staan geen controles meer open."
+    else:
+        open_staat = None
+    return (
+        f"Passende onderwijsplek: leerling {c.leerling}",
+        _sentences(
+            f"De zaak van leerling {c.leerling} is in fase 4 (passende onderwijsplek)"
+            + (f": {uitkomst}." if uitkomst else "."),
+            "De zaak is nog niet afgesloten.",
+            open_staat,
+        ),
+    )
+
+
+def _uitschrijven(c: _Context) -> tuple[str, str]:
+    code = c.text("uitkomst")
+    if code == "ingeschreven_andere_school":
+        reden = f"Leerling {c.leerling} is ingeschreven op " + (
+            f"{_school(c)}." if c.text("school_brin") else "een andere school."
+        )
+    elif code == "vrijstelling":
+        reden = f"Voor leerling {c.leerling} is een vrijstelling van de leerplicht afgegeven."
+    else:
+        reden = f"Voor leerling {c.leerling} is een passende onderwijsplek gevonden."
+    return (
+        f"Uitschrijven: leerling {c.leerling}",
+        _sentences(
+            reden,
+            "Wilt u de leerling uitschrijven bij uw school en de uitschrijving bevestigen in het casussysteem "
+            "(uitschrijving, met de datum van uitschrijving)?",
+            "Daarna kan de zaak worden afgerond.",
+        ),
+    )
+
+
+def _afronden(c: _Context) -> tuple[str, str]:
+    uitkomst = _uitkomst_zin(c)
+    return (
+        f"Zaak afronden: leerling {c.leerling}",
+        _sentences(
+            f"De controles van fase 4 voor leerling {c.leerling} zijn gedaan"
+            + (f" ({uitkomst})." if uitkomst else "."),
+            "Wilt u de zaak controleren en afsluiten in het casussysteem (afronden, met een toelichting)?",
+            "Het casussysteem sluit daarmee ook de hulpvraag thuiszitter in Kindkans af."
+            if c.po and c.rol is Rol.SCP
             else None,
         ),
     )
 
 
+def _verzuim_volgen(c: _Context) -> tuple[str, str]:
+    code = c.text("uitkomst")
+    uitkomst = _uitkomst_zin(c)
+    return (
+        f"Schoolgang volgen: leerling {c.leerling}",
+        _sentences(
+            f"De zaak van leerling {c.leerling} is in fase 4 (passende onderwijsplek)"
+            + (f": {uitkomst}." if uitkomst else "."),
+            None if code == "vrijstelling" else "Wilt u de (hervatte) schoolgang van de leerling volgen?",
+        ),
+    )
+
+
+def _taskforce_actie(c: _Context) -> tuple[str, str]:
+    omschrijving = c.text("omschrijving")
+    uiterlijk = c.date("uiterlijk")
+    taak_id = c.text("taak_id")
+    return (
+        f"Actie uit het besluit van de Taskforce: leerling {c.leerling}",
+        _sentences(
+            f"De Taskforce Thuiszitters heeft een besluit genomen over leerling {c.leerling}. Daarin staat een "
+            "actie voor u.",
+            f"De actie: {omschrijving}" if omschrijving else None,
+            f"Wilt u de actie uiterlijk {uiterlijk} uitvoeren?" if uiterlijk else "Wilt u de actie uitvoeren?",
+            f"Meld de taak ({taak_id}) daarna af in het casussysteem, met een toelichting."
+            if taak_id
+            else "Meld de taak daarna af in het casussysteem, met een toelichting.",
+        ),
+    )
+
+
+def _sector_gewijzigd(c: _Context) -> tuple[str, str]:
+    nieuw = c.text("sector")
+    if nieuw in ("PO", "VO"):
+        c = replace(c, sector=Sector(nieuw))
+    return (
+        f"Zaak overgedragen aan {c.samenwerkingsverband}: leerling {c.leerling}",
+        _sentences(
+            _since(c),
+            f"De zaak valt nu onder het {_SECTOR_NAAM[c.sector]}: {c.samenwerkingsverband} (regio {c.regio}).",
+            f"{_capitalised(c.contactpersoon)} is vanaf nu het aanspreekpunt. Wilt u de zaak met de school oppakken?",
+        ),
+    )
+
+
 def _algemeen(c: _Context, sjabloon: Sjabloon) -> tuple[str, str]:
+    wat = "" if sjabloon in _PO_ALLEEN and not c.po else f": {sjabloon.value.replace('_', ' ')}"
     return (
         f"Bericht over leerling {c.leerling}",
         _sentences(
             f"Er is een ontwikkeling in de zaak van leerling {c.leerling} (regio {c.regio}, "
-            f"{c.samenwerkingsverband}): {sjabloon.value.replace('_', ' ')}.",
+            f"{c.samenwerkingsverband}){wat}.",
             "Bekijk het dossier voor de details.",
         ),
     )
@@ -588,8 +1151,31 @@ TEMPLATES: dict[Sjabloon, Template] = {
     Sjabloon.STARTDATUM_GECORRIGEERD: _startdatum_gecorrigeerd,
     Sjabloon.HANDMATIGE_ACTIE: _handmatige_actie,
     Sjabloon.AFGESLOTEN: _afgesloten,
+    Sjabloon.LEERPLICHTIG_GEWORDEN: _leerplichtig_geworden,
+    Sjabloon.TWAALF_WEKEN_CHECK: _twaalf_weken_check,
+    Sjabloon.TWAALF_WEKEN_CHECK_GEMELD: _twaalf_weken_check_gemeld,
+    Sjabloon.TWAALF_WEKEN_CHECK_VERLOPEN: _twaalf_weken_check_verlopen,
+    Sjabloon.TAAK_TE_LAAT: _taak_te_laat,
+    Sjabloon.PASSENDE_PLEK: _passende_plek,
+    Sjabloon.UITSCHRIJVEN: _uitschrijven,
+    Sjabloon.AFRONDEN: _afronden,
+    Sjabloon.VERZUIM_VOLGEN: _verzuim_volgen,
+    Sjabloon.TASKFORCE_ACTIE: _taskforce_actie,
+    Sjabloon.SECTOR_GEWIJZIGD: _sector_gewijzigd,
 }
 """Every template by its code: one for each ``Sjabloon``, none without one."""
+
+
+def _vragen(c: _Context) -> str | None:
+    """Where a reader with questions goes: the parents to the school (or Leerplicht), others to the PPO coordinator
+    (PO) or the Koersloket (VO); the coordinator, the Taskforce and the Koersloket are that place themselves."""
+    if c.rol is Rol.OUDERS:
+        return _VRAGEN_OUDERS
+    if c.rol in _GEEN_VRAGENREGEL:
+        return None
+    if c.po:
+        return f"Vragen? Neem contact op met {c.coordinator}."
+    return "Vragen? Neem contact op met het Koersloket van Koers VO."
 
 
 def render(bericht: Bericht) -> tuple[str, str]:
@@ -600,11 +1186,14 @@ def render(bericht: Bericht) -> tuple[str, str]:
         regio=bericht.regio.value,
         sector=bericht.sector,
         gegevens=bericht.gegevens,
+        rol=bericht.rol,
     )
     try:
+        if bericht.sjabloon in _PO_ALLEEN and not context.po:
+            raise LookupError("a PPO message in a Koers VO case")
         onderwerp, kern = TEMPLATES[bericht.sjabloon](context)
     except Exception:
         onderwerp, kern = _algemeen(context, bericht.sjabloon)
     aanhef = _AANHEF.get(bericht.rol, "Beste lezer")
-    slot = " ".join(part for part in (_AFZENDER, _VRAGEN.get(bericht.rol, _VRAGEN_ANDERS)) if part)
+    slot = " ".join(part for part in (_AFZENDER, _vragen(context)) if part)
     return onderwerp, f"{aanhef},\n\n{kern}\n\n{slot}\n"

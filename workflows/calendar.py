@@ -9,6 +9,7 @@ Sunday, which is the legal basis for counting terms.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
@@ -84,3 +85,41 @@ def add_working_days(day: date, count: int) -> date:
         if is_working_day(day):
             count -= 1
     return day
+
+
+def in_holiday(day: date, holidays: Iterable[tuple[date, date]]) -> bool:
+    """Whether ``day`` falls in one of the (first, last) periods."""
+    return any(first <= day <= last for first, last in holidays)
+
+
+def is_school_day(day: date, holidays: Iterable[tuple[date, date]]) -> bool:
+    """A working day outside the school holidays."""
+    return is_working_day(day) and not in_holiday(day, holidays)
+
+
+def next_school_day(day: date, holidays: Iterable[tuple[date, date]]) -> date:
+    """``day`` itself when the schools are open, else the first school day after it."""
+    periods = tuple(holidays)
+    for _ in range(400):  # a year of holidays at most; the policy is checked to hold fewer
+        if is_school_day(day, periods):
+            return day
+        day += timedelta(days=1)
+    return day
+
+
+@lru_cache(maxsize=256)
+def leerplicht_begins(geboortedatum: date, holidays: tuple[tuple[date, date], ...]) -> date:
+    """The first school day of the month after the fifth birthday (Leerplichtwet 1969, art. 3)."""
+    year = geboortedatum.year + 5
+    month = geboortedatum.month + 1
+    if month > 12:
+        year, month = year + 1, 1
+    return next_school_day(date(year, month, 1), holidays)
+
+
+def next_meeting(after: date, first: date, interval_days: int) -> date:
+    """The first meeting on or after ``after`` of a series that meets every ``interval_days`` from ``first``."""
+    if after <= first:
+        return first
+    steps = -(-(after - first).days // interval_days)
+    return first + timedelta(days=steps * interval_days)

@@ -11,7 +11,19 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workflows.contract import Escalatie, Regiehouder, Regio, Rol, Sector, Taak, Uitkomst
+from workflows.contract import (
+    AfgerondeTaak,
+    Document,
+    Dossier,
+    Escalatie,
+    Regiehouder,
+    Regio,
+    Rol,
+    Sector,
+    Taak,
+    TwaalfWekenCheck,
+    Uitkomst,
+)
 
 
 class Systeem(StrEnum):
@@ -67,6 +79,18 @@ class Sjabloon(StrEnum):
     STARTDATUM_GECORRIGEERD = "startdatum_gecorrigeerd"
     HANDMATIGE_ACTIE = "handmatige_actie"
     AFGESLOTEN = "afgesloten"
+    # Version 2 (CONTRACT.md)
+    LEERPLICHTIG_GEWORDEN = "leerplichtig_geworden"
+    TWAALF_WEKEN_CHECK = "twaalf_weken_check"
+    TWAALF_WEKEN_CHECK_GEMELD = "twaalf_weken_check_gemeld"
+    TWAALF_WEKEN_CHECK_VERLOPEN = "twaalf_weken_check_verlopen"
+    TAAK_TE_LAAT = "taak_te_laat"
+    PASSENDE_PLEK = "passende_plek"
+    UITSCHRIJVEN = "uitschrijven"
+    AFRONDEN = "afronden"
+    VERZUIM_VOLGEN = "verzuim_volgen"
+    TASKFORCE_ACTIE = "taskforce_actie"
+    SECTOR_GEWIJZIGD = "sector_gewijzigd"
 
 
 class Registratie(BaseModel):
@@ -134,6 +158,21 @@ class Vastlegging(BaseModel):
     afgesloten: bool
     uitkomst: Uitkomst | None
     open_taken: list[Taak]
+    # Version 2 (defaults keep the lines of version-1 cases as they were)
+    contract_versie: int = 1
+    afgeronde_taken: list[AfgerondeTaak] = Field(
+        default_factory=list, description="The tasks this event or term finished."
+    )
+    contactrol: Rol | None = None
+    leerplichtig_vanaf: date | None = None
+    twaalf_weken_check: TwaalfWekenCheck | None = None
+    kerngroep_bespreking_op: date | None = None
+    op_kerngroep_lijst: bool = False
+    toegewezen: dict[str, str] = Field(default_factory=dict)
+    dossier: Dossier | None = Field(
+        default=None, description="What people decided and reported, only on the lines that changed it."
+    )
+    documenten: list[Document] | None = Field(default=None, description="Likewise, the documents referenced.")
 
 
 Effect = Annotated[Registratie | Bericht | Vastlegging, Field(discriminator="soort")]

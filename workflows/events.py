@@ -11,10 +11,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from workflows import events_v2, work
 from workflows.calendar import add_working_days, amsterdam_date
 from workflows.contract import (
+    ADDED_IN_VERSIE_2,
+    CONTRACT_VERSIE,
     ESCALATIE_NIVEAU,
     EVENTS,
+    EVENTS_VERSIE_1,
+    ROUTE_33_VARIANTEN,
     Aanmelding,
     AanmeldingAndereSchool,
     Afwijzing,
@@ -61,10 +66,14 @@ from workflows.steps import close, escalate, melding_effects
 from workflows.terms import zorgplicht_deadline
 
 
-def open_case(aanmelding: Aanmelding, *, case_id: str, workflow_id: str, now: datetime) -> CaseState:
-    """The state of a new case, with the effects of its first phase queued."""
+def open_case(
+    aanmelding: Aanmelding, *, case_id: str, workflow_id: str, now: datetime, versie: int = CONTRACT_VERSIE
+) -> CaseState:
+    """The state of a new case, with the effects of its first phase queued. ``versie`` is the contract version the
+    case follows for its whole life (the workflow passes 1 for the histories of cases started before version 2)."""
     beleid = aanmelding.beleid or DEFAULT_BELEID
     state = CaseState(
+        versie=versie,
         case_id=case_id,
         workflow_id=workflow_id,
         aanmelding=aanmelding,
@@ -84,19 +93,24 @@ def open_case(aanmelding: Aanmelding, *, case_id: str, workflow_id: str, now: da
     return state
 
 
-def parse(name: str, payload: Any) -> Gebeurtenis:
-    """Turn a raw payload into the event's model, or refuse it naming the field and the rule."""
-    model = EVENTS.get(name)
+def parse(name: str, payload: Any, versie: int = CONTRACT_VERSIE) -> Gebeurtenis:
+    """Turn a raw payload into the event's model of contract ``versie``, or refuse it naming the field and rule."""
+    model = (EVENTS if versie >= 2 else EVENTS_VERSIE_1).get(name)
     if model is None:
         raise Weigering(f"onbekende gebeurtenis '{short(name)}'")
     if payload is None:
         payload = {}
     if not isinstance(payload, dict):
         raise Weigering(f"{name}: de inhoud moet een JSON-object zijn")
+    if versie < 2 and (unknown := sorted(k for k in payload if k in ADDED_IN_VERSIE_2)):
+        raise Weigering(f"{name}: veld '{short(str(unknown[0]))}': onbekend veld (niet in het contract)")
     try:
-        return model.model_validate(payload)
+        event = model.model_validate(payload)
     except ValidationError as error:
         raise Weigering(f"{name}: {describe_validation_error(error)}") from None
+    if versie < 2 and isinstance(event, Route) and event.route == "3.3" and event.variant not in ROUTE_33_VARIANTEN:
+        raise Weigering("route: veld 'variant': bij route 3.3 een van " + ", ".join(ROUTE_33_VARIANTEN))
+    return event
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -149,7 +163,10 @@ def _dutch_rule(detail: Any) -> str:
 
 
 def fingerprint(name: str, event: Gebeurtenis) -> str:
-    body = json.dumps(event.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """The event's content as a short hash. Fields added in version 2 count only when given, so a version-1 event
+    has the fingerprint it always had (a case carries them through continue-as-new)."""
+    absent = {f for f in ADDED_IN_VERSIE_2 if getattr(event, f, None) in (None, [])}
+    body = json.dumps(event.model_dump(mode="json", exclude=absent), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(f"{name}|{body}".encode()).hexdigest()[:24]
 
 
@@ -167,6 +184,9 @@ def check(state: CaseState, name: str, event: Gebeurtenis, now: datetime) -> Non
     today = amsterdam_date(now)
     if event.datum is not None and event.datum > today:
         raise Weigering(f"{name}: veld 'datum' ligt in de toekomst")
+    if state.versie >= 2:
+        events_v2.check(state, name, event, today)
+        return
     _CHECKS[name](state, event, today)
 
 
@@ -373,7 +393,10 @@ def apply(state: CaseState, name: str, event: Gebeurtenis, now: datetime) -> Cas
     new = successor(state)
     new.vingerafdrukken[name] = fingerprint(name, event)
     day = event.datum or amsterdam_date(now)
-    _APPLY[name](new, event, day, now)
+    if new.versie >= 2:
+        events_v2.apply(new, name, event, day, now)
+    else:
+        _APPLY[name](new, event, day, now)
     record(new, now, name, event.door)
     return new
 
@@ -381,7 +404,7 @@ def apply(state: CaseState, name: str, event: Gebeurtenis, now: datetime) -> Cas
 def receive(state: CaseState, name: str, payload: Any, now: datetime) -> CaseState:
     """The signal path: parse, check and apply, or record the refusal in ``afgewezen``. Never raises."""
     try:
-        event = parse(name, payload)
+        event = parse(name, payload, state.versie)
         return apply(state, name, event, now)
     except Weigering as refusal:
         return refuse(state, name, refusal.reden, now)
@@ -676,6 +699,9 @@ def register_failure(state: CaseState, effect: Registratie | Bericht, fout: str,
     """A call or message that the outside system refused for good becomes a task for a person."""
     new = successor(state)
     rol = contact_of(new)
+    if new.versie >= 2:
+        _manual_task_v2(new, effect, fout, now, rol)
+        return new
     if isinstance(effect, Registratie):
         wat = effect.samenvatting
     else:
@@ -700,3 +726,26 @@ def register_failure(state: CaseState, effect: Registratie | Bericht, fout: str,
         send(new, rol, Sjabloon.HANDMATIGE_ACTIE, fout=fout, systeem=effect.systeem.value, actie=effect.actie.value)
     record(new, now, "handmatige_actie", SYSTEEM)
     return new
+
+
+def _manual_task_v2(state: CaseState, effect: Registratie | Bericht, fout: str, now: datetime, rol: Rol) -> None:
+    if isinstance(effect, Registratie):
+        wat = effect.samenvatting
+    else:
+        wat = f"bericht aan {effect.rol.value} ({effect.sjabloon.value.replace('_', ' ')})"
+    today = amsterdam_date(now)
+    taak = work.open_task(
+        state,
+        work.Step(
+            f"handmatig_afhandelen_{state.volgnummer + 1}",
+            rol,
+            "handmatig_afhandelen",
+            f"Handmatig afhandelen: {wat} is geweigerd ({fout}). Meld het af met taak_afgerond.",
+        ),
+        today,
+        los=True,
+    )
+    log(state, now, "handmatige_actie", SYSTEEM, f"{wat} is geweigerd; taak {taak.id} voor {rol.value}.")
+    if isinstance(effect, Registratie):
+        send(state, rol, Sjabloon.HANDMATIGE_ACTIE, fout=fout, systeem=effect.systeem.value, actie=effect.actie.value)
+    record(state, now, "handmatige_actie", SYSTEEM)

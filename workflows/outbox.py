@@ -7,10 +7,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from workflows.calendar import amsterdam_date
 from workflows.contract import Rol
 from workflows.effects import Actie, Bericht, Effect, Registratie, Sjabloon, Systeem, Vastlegging
-from workflows.state import CaseState
+from workflows.state import CaseState, contact_of
 from workflows.tasks import open_tasks
+from workflows.work import sync
 
 
 def _next_key(state: CaseState, what: str) -> str:
@@ -46,7 +48,14 @@ def send(state: CaseState, rol: Rol, sjabloon: Sjabloon, **gegevens: Any) -> Non
 
 
 def record(state: CaseState, now: datetime, gebeurtenis: str, door: str | None) -> None:
-    """Close the event: one numbered register line with the case's state after it."""
+    """Close the event: one numbered register line with the case's state after it.
+
+    Version 2: first the stored tasks follow the case (:func:`workflows.work.sync`: what the event fulfilled is
+    finished, what is now due opens), and the line carries the tasks finished since the last one, and the dossier
+    when the event changed it."""
+    if state.versie >= 2:
+        _record_v2(state, now, gebeurtenis, door)
+        return
     state.volgnummer += 1
     state.openstaand.append(
         Vastlegging(
@@ -111,3 +120,46 @@ def fits_in(waiting: Iterable[Effect], budget: int) -> bool:
         if size > budget:
             return False
     return True
+
+
+def _record_v2(state: CaseState, now: datetime, gebeurtenis: str, door: str | None) -> None:
+    today = amsterdam_date(now)
+    sync(state, today, gebeurtenis, door)
+    state.volgnummer += 1
+    state.openstaand.append(
+        Vastlegging(
+            sleutel=f"{state.case_id}:{state.volgnummer}:vastlegging",
+            case_id=state.case_id,
+            volgnummer=state.volgnummer,
+            leerling_ref=state.aanmelding.leerling_ref,
+            workflow_id=state.workflow_id,
+            tijd=now,
+            gebeurtenis=gebeurtenis,
+            door=door,
+            sector=state.aanmelding.sector,
+            regio=state.aanmelding.regio,
+            school_brin=state.aanmelding.school_brin,
+            leerplichtig=state.leerplichtig,
+            startdatum=state.startdatum,
+            fase=state.fase,
+            regiehouder=state.regiehouder,
+            escalatie=state.escalatie,
+            route=state.route,
+            wachtlijst=state.wachtlijst,
+            afgesloten=state.afgesloten,
+            uitkomst=state.uitkomst,
+            open_taken=open_tasks(state, today),
+            contract_versie=state.versie,
+            afgeronde_taken=list(state.net_afgerond),
+            contactrol=contact_of(state),
+            leerplichtig_vanaf=state.leerplichtig_vanaf,
+            twaalf_weken_check=state.twaalf_weken_check,
+            kerngroep_bespreking_op=state.kerngroep_bespreking_op,
+            op_kerngroep_lijst=state.op_kerngroep_lijst,
+            toegewezen=dict(state.toegewezen),
+            dossier=state.dossier if state.dossier_gewijzigd else None,
+            documenten=list(state.documenten) if state.dossier_gewijzigd else None,
+        )
+    )
+    state.net_afgerond = []
+    state.dossier_gewijzigd = False

@@ -10,16 +10,20 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, Field, model_validator
 
-from workflows.calendar import amsterdam_date
+from workflows.calendar import add_working_days, amsterdam_date, leerplicht_begins
 from workflows.contract import (
     Aanmelding,
+    AfgerondeTaak,
     Afwijzing,
+    Document,
+    Dossier,
     Escalatie,
     Regiehouder,
     Rol,
     Sector,
     Taak,
     TijdlijnRegel,
+    TwaalfWekenCheck,
     Uitkomst,
     leeftijd_op,
 )
@@ -53,6 +57,32 @@ class AndereSchool(BaseModel):
     aangemeld_op: date
     verlengd: bool = False
     nummer: int = Field(default=1, description="Which application of the case this is: each has its own term.")
+
+
+MAX_AFGERONDE_TAKEN = 50
+"""Finished tasks kept in the state (the register keeps them all)."""
+MAX_DOCUMENTEN = 50
+MAX_INTERVENTIES = 20
+MAX_BESLUITEN = 10
+MAX_ESCALATIES = 10
+
+
+class TaakRecord(BaseModel):
+    """An open task of a version-2 case, kept until the event that fulfils it arrives or a person finishes it.
+
+    ``sleutel`` says which step of the procedure it is (derived tasks: the code, with the round or application
+    where a step comes back); tasks that no step derives (a Taskforce action, a refused call to handle by hand) are
+    ``los``: only ``taak_afgerond`` (or the case closing) finishes them."""
+
+    id: str
+    sleutel: str
+    rol: Rol
+    taak: str
+    omschrijving: str
+    uiterlijk: date
+    geopend_op: date
+    herinnerd: bool = False
+    los: bool = False
 
 
 class CaseState(BaseModel):
@@ -95,6 +125,30 @@ class CaseState(BaseModel):
     vingerafdrukken: dict[str, str] = Field(default_factory=dict)
     volgnummer: int = 0
     openstaand: list[Effect] = Field(default_factory=list)
+    # Version 2 (CONTRACT.md): every field has a default, so a state of version 1 reads as it was.
+    versie: int = Field(default=1, description="The contract version the case follows; fixed when it opens.")
+    taken: list[TaakRecord] = Field(default_factory=list)
+    afgeronde_taken: list[AfgerondeTaak] = Field(default_factory=list)
+    net_afgerond: list[AfgerondeTaak] = Field(
+        default_factory=list, description="Tasks finished since the last register line (it carries them)."
+    )
+    afgerond_sleutels: list[str] = Field(default_factory=list, description="Steps a person finished by hand.")
+    taak_teller: int = 0
+    toegewezen: dict[str, str] = Field(default_factory=dict)
+    documenten: list[Document] = Field(default_factory=list)
+    dossier: Dossier = Field(default_factory=Dossier)
+    dossier_gewijzigd: bool = False
+    check_stand: str | None = Field(
+        default=None, description="open, uitzicht or opgeschaald; None before twelve weeks."
+    )
+    check_ronde: int = 0
+    check_basis: date | None = Field(default=None, description="The day a returning check opened again.")
+    check_herbeoordeling_op: date | None = None
+    check_uitzicht: str | None = None
+    op_kerngroep_lijst: bool = False
+    kerngroep_bespreking_op: date | None = None
+    uitgeschreven_op: date | None = None
+    leerplicht_begonnen: bool = False
 
     @model_validator(mode="after")
     def _count_timeline(self) -> CaseState:
@@ -109,8 +163,32 @@ class CaseState(BaseModel):
 
     @property
     def leerplichtig(self) -> bool:
-        """Age on the (formal) start date decides: a pupil of 4 is not leerplichtig."""
-        return leeftijd_op(self.aanmelding.geboortedatum, self.startdatum) >= 5
+        """Version 1: age on the (formal) start date decides (a pupil of 4 is not leerplichtig). Version 2:
+        leerplicht begins on the first school day of the month after the fifth birthday; a pupil for whom that
+        day lies after the start date becomes leerplichtig when it comes (a term of the case)."""
+        if self.versie < 2:
+            return leeftijd_op(self.aanmelding.geboortedatum, self.startdatum) >= 5
+        return self.leerplichtig_vanaf is None or self.leerplicht_begonnen
+
+    @property
+    def leerplichtig_vanaf(self) -> date | None:
+        """The day leerplicht begins, when that lies after the start date (version 2); else None."""
+        if self.versie < 2:
+            return None
+        begint = leerplicht_begins(self.aanmelding.geboortedatum, self.beleid.vakanties(self.aanmelding.regio.value))
+        return begint if begint > self.startdatum else None
+
+    @property
+    def twaalf_weken_check(self) -> TwaalfWekenCheck | None:
+        if self.check_stand is None:
+            return None
+        basis = self.check_basis or self.deadline_12_weken
+        return TwaalfWekenCheck(
+            stand=self.check_stand,
+            uiterlijk=add_working_days(basis, self.beleid.check_besluit_werkdagen),
+            herbeoordeling_op=self.check_herbeoordeling_op,
+            uitzicht=self.check_uitzicht,
+        )
 
     @property
     def uit_buitenland(self) -> bool:
@@ -151,6 +229,12 @@ def successor(state: CaseState) -> CaseState:
             "gevuurd": list(state.gevuurd),
             "vingerafdrukken": dict(state.vingerafdrukken),
             "openstaand": list(state.openstaand),
+            "taken": list(state.taken),
+            "afgeronde_taken": list(state.afgeronde_taken),
+            "net_afgerond": list(state.net_afgerond),
+            "afgerond_sleutels": list(state.afgerond_sleutels),
+            "toegewezen": dict(state.toegewezen),
+            "documenten": list(state.documenten),
         }
     )
 

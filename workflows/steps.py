@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from workflows.contract import Escalatie, Regiehouder, Rol
+from workflows.calendar import add_working_days, amsterdam_date, next_meeting
+from workflows.contract import Escalatie, EscalatieRegel, Regiehouder, Rol, Sector
 from workflows.effects import Actie, Sjabloon, Systeem
 from workflows.outbox import call, send
-from workflows.state import CaseState, log, school_of, weeks_at_home
+from workflows.state import MAX_ESCALATIES, CaseState, log, school_of, weeks_at_home
+from workflows.work import Step, open_task
 
 
 def melding_effects(state: CaseState, *, gemeld_bij_leerplicht: bool) -> None:
@@ -32,6 +34,15 @@ def melding_effects(state: CaseState, *, gemeld_bij_leerplicht: bool) -> None:
         startdatum=startdatum,
         school_brin=state.aanmelding.school_brin,
     )
+    if state.versie >= 2 and state.aanmelding.sector is Sector.VO:
+        return  # Koers VO: no Kindkans, no SISA signal, no PPO ouderfunctionaris (PROCEDURE.md version 2)
+    kindkans_effects(state)
+
+
+def kindkans_effects(state: CaseState) -> None:
+    """PPO's part of the melding (PO): the hulpvraag in Kindkans, the SISA signal, the ouderfunctionaris, and the
+    parents' access to the file."""
+    startdatum = state.startdatum.isoformat()
     call(
         state,
         Systeem.KINDKANS,
@@ -48,8 +59,13 @@ def melding_effects(state: CaseState, *, gemeld_bij_leerplicht: bool) -> None:
     send(state, Rol.OUDERS, Sjabloon.TOEGANG_KINDKANS)
 
 
-def escalate(state: CaseState, niveau: Escalatie, now: datetime, door: str | None, *, reden_code: str) -> None:
+def escalate(
+    state: CaseState, niveau: Escalatie, now: datetime, door: str | None, *, reden_code: str, reden: str | None = None
+) -> None:
     state.escalatie = niveau
+    if state.versie >= 2:
+        _escalate_v2(state, niveau, now, door, reden_code, reden)
+        return
     if niveau is Escalatie.COORDINATOR:
         log(
             state,
@@ -106,3 +122,86 @@ def close(state: CaseState, now: datetime, *, afsluiten_actie: Actie) -> None:
         rollen.append(Rol.WIJKTEAM)
     for rol in dict.fromkeys(rollen):
         send(state, rol, Sjabloon.AFGESLOTEN, uitkomst=state.uitkomst.value)
+
+
+def _escalate_v2(
+    state: CaseState, niveau: Escalatie, now: datetime, door: str | None, reden_code: str, reden: str | None
+) -> None:
+    """Version 2: the reason is kept (a code and text); a Taskforce case gets its Kerngroep meeting, and the school
+    a task to inform the parents."""
+    today = amsterdam_date(now)
+    escalaties = [
+        *state.dossier.escalaties,
+        EscalatieRegel(op=today, niveau=niveau.value, reden_code=reden_code, reden=reden, door=door),
+    ][-MAX_ESCALATIES:]
+    state.dossier = state.dossier.model_copy(update={"escalaties": escalaties})
+    state.dossier_gewijzigd = True
+    if state.check_stand is not None:
+        state.check_stand = "opgeschaald"
+    weken = weeks_at_home(state, now)
+    if niveau is Escalatie.COORDINATOR:
+        automatisch = reden_code == "check_niet_beslist"
+        log(
+            state,
+            now,
+            "opschalen",
+            door,
+            f"Opgeschaald naar de thuiszitterscoördinator {state.aanmelding.regio.value}"
+            + (" (twaalfwekencheck niet op tijd beslist)." if automatisch else f" ({reden_code})."),
+        )
+        send(
+            state,
+            Rol.COORDINATOR,
+            Sjabloon.ESCALATIE_COORDINATOR,
+            reden_code=reden_code,
+            weken=weken,
+            deadline=state.deadline_12_weken.isoformat(),
+        )
+        return
+    beleid = state.beleid
+    bespreking = next_meeting(
+        add_working_days(today, beleid.kerngroep_voorbereiding_werkdagen),
+        beleid.kerngroep_eerste_vergadering,
+        beleid.kerngroep_interval_dagen,
+    )
+    state.regiehouder = Regiehouder.TASKFORCE
+    state.kerngroep_bespreking_op = bespreking
+    log(
+        state,
+        now,
+        "opschalen",
+        door,
+        f"Opgeschaald naar de Taskforce Thuiszitters ({reden_code}); die neemt de casusregie over. "
+        f"Bespreking in de Kerngroep op {bespreking.isoformat()}.",
+    )
+    call(
+        state,
+        Systeem.TASKFORCE,
+        Actie.AANMELDING,
+        regio=state.aanmelding.regio.value,
+        sector=state.aanmelding.sector.value,
+        weken_thuis=weken,
+        reden_code=reden_code,
+        bespreking_op=bespreking.isoformat(),
+    )
+    send(
+        state,
+        Rol.TASKFORCE,
+        Sjabloon.ESCALATIE_TASKFORCE,
+        weken=weken,
+        reden_code=reden_code,
+        bespreking_op=bespreking.isoformat(),
+    )
+    school = school_of(state)
+    send(state, school, Sjabloon.OUDERS_INFORMEREN_TASKFORCE, bespreking_op=bespreking.isoformat())
+    open_task(
+        state,
+        Step(
+            f"ouders_informeren_taskforce_{len(escalaties)}",
+            school,
+            "ouders_informeren_taskforce",
+            "Informeer de ouders dat de zaak naar de Taskforce Thuiszitters gaat.",
+        ),
+        today,
+        los=True,
+    )

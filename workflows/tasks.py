@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+from workflows import work
 from workflows.contract import Escalatie, Rol, Taak
 from workflows.state import CaseState, contact_of, route_andere_school
 from workflows.terms import Termijnsoort, terms, zorgplicht_deadline
 
 
-def open_tasks(state: CaseState) -> list[Taak]:
-    """The tasks open for each role, derived from where the case stands."""
+def open_tasks(state: CaseState, today: date | None = None) -> list[Taak]:
+    """The tasks open for each role: version 2 keeps them (:mod:`workflows.work`; overdue against ``today``),
+    version 1 derives them from where the case stands."""
+    if state.versie >= 2:
+        return work.open_tasks(state, today)
     if state.afgesloten:
         return []
     tasks: list[Taak] = []

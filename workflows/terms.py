@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from workflows.calendar import add_working_days, amsterdam_moment
-from workflows.contract import Escalatie
+from workflows.calendar import add_working_days, amsterdam_moment, next_school_day
+from workflows.contract import Escalatie, Rol
 from workflows.state import CaseState, route_andere_school, weken_tekst
 
 
@@ -25,6 +25,11 @@ class Termijnsoort(StrEnum):
     OUDERGESPREK_HERINNERING = "oudergesprek_herinnering"
     PLAN_HERINNERING = "plan_herinnering"
     ZORGPLICHT = "zorgplicht"
+    # Version 2
+    LEERPLICHTIG = "leerplichtig"
+    CHECK_BESLUIT = "check_besluit"
+    HERBEOORDELING = "herbeoordeling"
+    TAAK_TE_LAAT = "te_laat"
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ def terms(state: CaseState) -> list[Termijn]:
         return []
     beleid = state.beleid
     found: list[Termijn] = []
+    placed = state.versie >= 2 and state.fase >= 4  # version 2: phase 4 is open, and the twelve weeks are over
     if state.fase == 0:
         found.append(
             Termijn.of(
@@ -66,7 +72,7 @@ def terms(state: CaseState) -> list[Termijn]:
                 "vier weken thuis zonder melding",
             )
         )
-    if state.escalatie is Escalatie.GEEN:
+    if state.escalatie is Escalatie.GEEN and not placed:
         for dagen in sorted(set(beleid.waarschuwingen_dagen)):  # a day named twice in the policy warns once
             found.append(
                 Termijn.of(
@@ -76,7 +82,8 @@ def terms(state: CaseState) -> list[Termijn]:
                     dagen,
                 )
             )
-    found.append(Termijn.of(Termijnsoort.TWAALF_WEKEN, state.deadline_12_weken, "twaalfwekentermijn"))
+    if not placed:
+        found.append(Termijn.of(Termijnsoort.TWAALF_WEKEN, state.deadline_12_weken, "twaalfwekentermijn"))
     if state.fase >= 1 and state.melding_op is not None:
         if state.leerplichtig and state.lba_geregistreerd_op is None:
             found.append(
@@ -110,7 +117,65 @@ def terms(state: CaseState) -> list[Termijn]:
         found.append(
             Termijn.of(Termijnsoort.ZORGPLICHT, deadline, "zorgplichttermijn ontvangende school", *onderscheid)
         )
+    if state.versie >= 2:
+        found = _school_days(state, found) + _terms_v2(state)
     return sorted((t for t in found if t.sleutel not in state.gevuurd), key=lambda t: (t.op, t.sleutel))
+
+
+_TO_SCHOOL = frozenset(
+    {
+        Termijnsoort.VIER_WEKEN,
+        Termijnsoort.WAARSCHUWING,
+        Termijnsoort.OUDERGESPREK_HERINNERING,
+        Termijnsoort.PLAN_HERINNERING,
+    }
+)
+"""Terms whose message goes to the school: in version 2 they wait for a school day (no reminders in holidays)."""
+
+
+def _school_days(state: CaseState, found: list[Termijn]) -> list[Termijn]:
+    if state.uit_buitenland:
+        return found
+    holidays = state.beleid.vakanties(state.aanmelding.regio.value)
+    return [
+        Termijn(t.soort, t.sleutel, next_school_day(t.op, holidays), t.omschrijving) if t.soort in _TO_SCHOOL else t
+        for t in found
+    ]
+
+
+def _terms_v2(state: CaseState) -> list[Termijn]:
+    found: list[Termijn] = []
+    if (vanaf := state.leerplichtig_vanaf) is not None and not state.leerplicht_begonnen:
+        found.append(Termijn.of(Termijnsoort.LEERPLICHTIG, vanaf, "de leerling wordt leerplichtig"))
+    check = state.twaalf_weken_check
+    if check is not None and state.fase < 4:
+        if check.stand == "open":
+            found.append(
+                Termijn.of(
+                    Termijnsoort.CHECK_BESLUIT,
+                    check.uiterlijk + timedelta(days=1),
+                    "besluit over de twaalfwekencheck te laat",
+                    state.check_ronde,
+                )
+            )
+        elif check.stand == "uitzicht" and check.herbeoordeling_op is not None:
+            found.append(
+                Termijn.of(
+                    Termijnsoort.HERBEOORDELING,
+                    check.herbeoordeling_op,
+                    "de twaalfwekencheck komt terug",
+                    state.check_ronde,
+                )
+            )
+    holidays = state.beleid.vakanties(state.aanmelding.regio.value)
+    for taak in state.taken:
+        if taak.herinnerd:
+            continue
+        op = taak.uiterlijk + timedelta(days=1)
+        if taak.rol is Rol.SCHOOL:
+            op = next_school_day(op, holidays)
+        found.append(Termijn.of(Termijnsoort.TAAK_TE_LAAT, op, f"taak {taak.id} te laat", taak.id))
+    return found
 
 
 def moment_of(state: CaseState, termijn: Termijn) -> datetime:

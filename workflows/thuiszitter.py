@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import activities, rules
     from workflows import search_attributes as sa
     from workflows.calendar import amsterdam_date, amsterdam_moment
-    from workflows.contract import EVENTS, WORKFLOW_TYPE, Aanmelding, CaseStatus
+    from workflows.contract import CONTRACT_VERSIE, EVENTS, WORKFLOW_TYPE, Aanmelding, CaseStatus
     from workflows.effects import Bericht, Effect, Registratie, Vastlegging
     from workflows.rules import CaseState
 
@@ -43,6 +43,9 @@ CONTINUE_AS_NEW_AFTER_EVENTS = 1_000
 PATCH_BELEID_VASTLEGGEN = "beleid-vastleggen"
 PATCH_EFFECTEN_TEGELIJK = "effecten-tegelijk"
 PATCH_EFFECTEN_IN_PORTIES = "effecten-in-porties"
+PATCH_CONTRACT_V2 = "contract-v2"
+"""New cases follow contract version 2 (CONTRACT.md); a case whose history began without this marker keeps
+version 1 for its whole life, carried in its state through continue-as-new."""
 EFFECT_BATCH = 64
 """Effects scheduled at once. A burst of events can queue thousands; scheduled all at once they would make one
 workflow task of tens of megabytes, over the server's limit for a completion."""
@@ -107,6 +110,7 @@ class ThuiszitterWorkflow:
                     case_id=f"{info.workflow_id}:{info.first_execution_run_id}",
                     workflow_id=info.workflow_id,
                     now=workflow.now(),
+                    versie=CONTRACT_VERSIE if workflow.patched(PATCH_CONTRACT_V2) else 1,
                 )
             )
         self._changed = False
@@ -172,7 +176,7 @@ class ThuiszitterWorkflow:
     @workflow.update(dynamic=True, description="Een gebeurtenis uit CONTRACT.md; geeft de nieuwe status terug.")
     def event_update(self, name: str, args: Sequence[RawValue]) -> CaseStatus:
         try:
-            event = rules.parse(name, _payload_of(name, args))
+            event = rules.parse(name, _payload_of(name, args), self._state.versie)
             self._take(rules.apply(self._state, name, event, workflow.now()))
         except rules.Weigering as refusal:  # only if the state moved between validator and handler
             raise ApplicationError(refusal.reden, type=REFUSAL_TYPE, non_retryable=True) from None
@@ -183,7 +187,8 @@ class ThuiszitterWorkflow:
     @event_update.validator
     def validate_event(self, name: str, args: Sequence[RawValue]) -> None:
         try:
-            rules.check(self._state, name, rules.parse(name, _payload_of(name, args)), workflow.now())
+            event = rules.parse(name, _payload_of(name, args), self._state.versie)
+            rules.check(self._state, name, event, workflow.now())
         except rules.Weigering as refusal:
             raise ApplicationError(refusal.reden, type=REFUSAL_TYPE, non_retryable=True) from None
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from workflows.calendar import amsterdam_date
 from workflows.contract import FASE_NAMEN, Aanmelding, CaseStatus
-from workflows.state import CaseState, uitkomst_tekst, weeks_at_home
+from workflows.state import CaseState, contact_of, uitkomst_tekst, weeks_at_home
 from workflows.tasks import open_tasks
 from workflows.terms import next_term
 
 
 def status(state: CaseState, now: datetime) -> CaseStatus:
     termijn = next_term(state)
+    today = amsterdam_date(now)
     return CaseStatus(
         leerling_ref=state.aanmelding.leerling_ref,
         fase=state.fase,
@@ -30,7 +32,7 @@ def status(state: CaseState, now: datetime) -> CaseStatus:
         route_variant=state.route_variant,
         wachtlijst=state.wachtlijst,
         vrijstelling=state.vrijstelling,
-        open_taken=open_tasks(state),
+        open_taken=open_tasks(state, today),
         tijdlijn=list(state.tijdlijn),
         tijdlijn_totaal=state.tijdlijn_totaal,
         afgewezen=list(state.afgewezen),
@@ -39,6 +41,19 @@ def status(state: CaseState, now: datetime) -> CaseStatus:
         uitkomst=state.uitkomst,
         volgende_termijn=termijn.omschrijving if termijn else None,
         volgende_termijn_op=termijn.op if termijn else None,
+        contract_versie=state.versie,
+        afgeronde_taken=list(reversed(state.afgeronde_taken)),
+        contactrol=contact_of(state),
+        leerplichtig_vanaf=state.leerplichtig_vanaf,
+        twaalf_weken_check=state.twaalf_weken_check,
+        toegewezen=dict(state.toegewezen),
+        documenten=list(state.documenten),
+        kerngroep_bespreking_op=state.kerngroep_bespreking_op,
+        op_kerngroep_lijst=state.op_kerngroep_lijst,
+        uitgeschreven_op=state.uitgeschreven_op,
+        woont_in_rotterdam=state.aanmelding.woont_in_rotterdam,
+        school_brin=state.aanmelding.school_brin,
+        dossier=state.dossier,
     )
 
 
@@ -58,7 +73,7 @@ def details_markdown(state: CaseState, now: datetime) -> str:
         lines.append(f"- Afgesloten: {uitkomst_tekst(state)}")
     elif termijn:
         lines.append(f"- Volgende termijn: {termijn.omschrijving} op {termijn.op.isoformat()}")
-    tasks = open_tasks(state)
+    tasks = open_tasks(state, amsterdam_date(now))
     if tasks:
         lines += ["", "**Open taken**", *(f"- {t.rol.value}: {t.omschrijving}" for t in tasks[:8])]
         if len(tasks) > 8:

@@ -62,6 +62,17 @@ GEGEVENS: dict[Sjabloon, dict[str, Any]] = {
     Sjabloon.STARTDATUM_GECORRIGEERD: {"startdatum": "2025-01-27", "deadline": "2025-04-21"},
     Sjabloon.HANDMATIGE_ACTIE: {"systeem": "kindkans", "actie": "hulpvraag_aanmaken", "fout": "HTTP 422"},
     Sjabloon.AFGESLOTEN: {"uitkomst": "terug_op_school"},
+    Sjabloon.LEERPLICHTIG_GEWORDEN: {"leerplichtig_vanaf": "2025-04-01", "startdatum": "2025-02-03"},
+    Sjabloon.TWAALF_WEKEN_CHECK: {"deadline": "2025-04-28", "uiterlijk": "2025-05-13", "weken": 12},
+    Sjabloon.TWAALF_WEKEN_CHECK_GEMELD: {"deadline": "2025-04-28", "uiterlijk": "2025-05-13", "weken": 12},
+    Sjabloon.TWAALF_WEKEN_CHECK_VERLOPEN: {"uiterlijk": "2025-05-13", "weken": 14},
+    Sjabloon.TAAK_TE_LAAT: {"taak_id": "T3", "omschrijving": "Organiseer een oudergesprek.", "uiterlijk": "2025-03-17"},
+    Sjabloon.PASSENDE_PLEK: {"uitkomst": "terug_op_school", "controles": ["de controle en afronding"]},
+    Sjabloon.UITSCHRIJVEN: {"uitkomst": "ingeschreven_andere_school", "school_brin": "34CD"},
+    Sjabloon.AFRONDEN: {"uitkomst": "ingeschreven_andere_school"},
+    Sjabloon.VERZUIM_VOLGEN: {"uitkomst": "terug_op_school"},
+    Sjabloon.TASKFORCE_ACTIE: {"omschrijving": "Zoek een SO-plek.", "uiterlijk": "2025-06-02", "taak_id": "T9"},
+    Sjabloon.SECTOR_GEWIJZIGD: {"sector": "VO", "startdatum": "2025-02-03"},
 }
 
 ROL_PER_SJABLOON: dict[Sjabloon, Rol] = {

@@ -17,7 +17,9 @@ from pydantic import BaseModel, ValidationError
 
 from devtools import contract_docs
 from workflows import rules
-from workflows.contract import EVENTS, FASE_NAMEN, Aanmelding, CaseStatus
+from workflows.contract import EVENTS, EVENTS_VERSIE_1, FASE_NAMEN, Aanmelding, CaseStatus, Door, Sector
+from workflows.events_v2 import check_door
+from workflows.work import FULFILLED_BY
 
 ROOT = contract_docs.PROJECT_ROOT
 CONTRACT = (ROOT / contract_docs.CONTRACT_MD).read_text(encoding="utf-8")
@@ -127,7 +129,7 @@ def test_every_event_is_documented_with_its_fields(name: str):
         assert re.search(rf"^\| `{field}` \|", text, flags=re.M), f"{name}: field {field} missing from its table"
     if not own_fields:
         assert "No fields." in text
-    assert "**Needs:**" in text and "**Does:**" in text
+    assert "**Who (`door`):**" in text and "**Needs:**" in text and "**Does:**" in text
     assert f"schema/{name}.json" in text
     assert f"[`{name}`](#{name})" in CONTRACT  # in the overview table
 
@@ -138,6 +140,112 @@ def test_every_start_and_status_field_is_documented():
             assert re.search(rf"^\| `{field}` \|", CONTRACT, flags=re.M), f"{model.__name__}.{field} undocumented"
     for common in contract_docs.COMMON_EVENT_FIELDS:
         assert re.search(rf"^\| `{common}` \|", CONTRACT, flags=re.M)
+
+
+def _table(heading: str) -> list[list[str]]:
+    """The rows of the first table under ``## heading``, as lists of cells."""
+    match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## )", CONTRACT, flags=re.S | re.M)
+    assert match, f"no section '## {heading}' in docs/contract.md"
+    rows = [line for line in match.group(1).splitlines() if line.startswith("| ")]
+    return [[cell.strip() for cell in row.strip("|").split(" | ")] for row in rows[2:]]
+
+
+PERMISSIONS = _table("Who may send which event")
+
+
+def _roles(cell: str) -> set[str]:
+    if cell == "any role":
+        return {door.value for door in Door}
+    if cell == "none":
+        return set()
+    return set(re.findall(r"`([a-z_]+)`", cell))
+
+
+def _rows_of(event: str) -> dict[str, tuple[set[str], set[str]]]:
+    return {when: (_roles(po), _roles(vo)) for name, when, po, vo in PERMISSIONS if name == f"[`{event}`](#{event})"}
+
+
+def test_every_event_is_in_the_permission_table():
+    listed = {re.sub(r"^\[`(.+?)`\].*$", r"\1", row[0]) for row in PERMISSIONS}
+    assert listed == set(EVENTS)
+
+
+def test_the_permission_table_shows_the_rows_that_depend_on_the_payload():
+    # The rows of CONTRACT.md version 2 that the payload or the pupil decides.
+    assert _rows_of("opschalen") == {
+        "`niveau` `coordinator`": ({"school", "scp"}, set()),
+        "`niveau` `taskforce`": ({"coordinator"}, {"koersloket"}),
+    }
+    route = _rows_of("route")
+    assert route["`route` `3.4`"] == ({"school", "scp", "wijkteam"}, {"school", "koersloket", "wijkteam"})
+    assert route["`route` `3.1`, `3.2` or `3.3`"] == ({"school", "scp"}, {"school", "koersloket"})
+    assert _rows_of("vrijstelling") == {
+        "`status` `aangevraagd`": ({"ouders", "leerplicht"}, {"ouders", "leerplicht"}),
+        "`status` `verleend` or `afgewezen`": ({"leerplicht"}, {"leerplicht"}),
+    }
+    assert _rows_of("afronden") == {
+        "": ({"scp"}, {"koersloket"}),
+        "pupil from abroad (`uit_buitenland`)": ({"leerplicht_absoluut_verzuim"}, {"leerplicht_absoluut_verzuim"}),
+    }
+    [(when, po, vo)] = [row[1:] for row in PERMISSIONS if row[0] == "[`taak_afgerond`](#taak_afgerond)"]
+    assert when == "" and po == vo and "role of the open task" in po
+    assert _rows_of("voortgang") == {"": ({d.value for d in Door}, {d.value for d in Door})}
+
+
+@pytest.mark.parametrize("sector", list(Sector))
+def test_the_permission_table_is_what_the_rules_enforce(sector: Sector):
+    aanmelding = Aanmelding.model_validate(
+        {**contract_docs.EXAMPLE_AANMELDING, "sector": sector.value, "geboortedatum": "2013-05-14"}
+    )
+    state = rules.open_case(aanmelding, case_id="c", workflow_id="w", now=datetime(2026, 1, 19, 9, 0, tzinfo=UTC))
+    column = 0 if sector is Sector.PO else 1
+    for name in EVENTS:
+        if name == "taak_afgerond":
+            continue
+        variants = contract_docs.PERMISSION_VARIANTS.get(name, [("", [{}])])
+        rows = _rows_of(name)
+        for when, payloads in variants:
+            allowed = rows[when][column]
+            for payload in payloads:
+                for door in Door:
+                    event = EVENTS[name].model_validate({**contract_docs.EXAMPLES[name], **payload, "door": door.value})
+                    try:
+                        check_door(state, name, event)
+                    except rules.Weigering as refusal:
+                        assert door.value not in allowed, f"{name} {when} {door}: refused, but in the table"
+                        assert "mag dit niet doen" in refusal.reden
+                    else:
+                        assert door.value in allowed, f"{name} {when} {door}: accepted, but not in the table"
+
+
+def test_every_task_and_what_finishes_it_is_documented():
+    rows = {row[0]: row[1] for row in _table("Tasks and what finishes them")}
+    assert set(rows) == {f"`{taak}`" for taak in FULFILLED_BY}
+    for taak, events in FULFILLED_BY.items():
+        for event in events:
+            assert f"`{event}`" in rows[f"`{taak}`"]
+
+
+def test_version_1_cases_are_documented():
+    match = re.search(r"^## Version 1 cases\n(.*)", CONTRACT, flags=re.S | re.M)
+    assert match
+    text = match.group(1)
+    for name in EVENTS:
+        assert f"`{name}`" in text
+    assert "contract-v2" in text and "free text" in text
+    assert "| `opschalen` | `reden_code`:" in text
+    assert set(EVENTS_VERSIE_1) < set(EVENTS)
+
+
+def test_refusal_examples_are_for_version_2_and_refuse_a_role():
+    examples = contract_docs._refusal_examples()
+    assert all("door" in payload for _, payload, _ in examples[1:])
+    assert ("melding", {"gemeld_bij_leerplicht": True}, "melding: veld 'door': ontbreekt (verplicht)") in examples
+    role = [reden for name, _, reden in examples if name == "startdatum_correctie"]
+    assert role == [
+        "startdatum_correctie: de school mag dit niet doen; dat doet Leerplicht of Leerplicht absoluut verzuim"
+    ]
+    assert role[0] in CONTRACT
 
 
 def test_every_search_attribute_is_documented():
@@ -169,8 +277,13 @@ def _bad_variants(stem: str, model: type[BaseModel], good: dict[str, Any]) -> li
     variants: list[tuple[str, dict[str, Any]]] = []
     for field in schema.get("required", []):
         variants.append((f"without {field}", {k: v for k, v in good.items() if k != field}))
+    defs = schema.get("$defs", {})
     for field, node in schema["properties"].items():
-        variants.append((f"{field} of the wrong type", {**good, field: {"onbekend": 1}}))
+        parts = [node, *node.get("anyOf", [])]
+        is_object = any(defs.get(part.get("$ref", "").rsplit("/", 1)[-1], {}).get("type") == "object" for part in parts)
+        # An object is the wrong type for most fields; for an object field (whose fields may all have defaults),
+        # a number is.
+        variants.append((f"{field} of the wrong type", {**good, field: 12345 if is_object else {"onbekend": 1}}))
         if any(part.get("format") == "date" for part in [node, *node.get("anyOf", [])]):
             variants.append((f"{field} not a real date", {**good, field: "2026-02-30"}))
     if schema.get("additionalProperties") is False:
@@ -224,8 +337,15 @@ GLOSSARY_TERMS = [
     "regie / regiehouder",
     "vrijstelling (5 onder a)",
     "SMA-arts",
+    "VSO",
     "Taskforce Thuiszitters",
     "Kerngroep",
+    "twaalfwekencheck",
+    "beoordeling",
+    "plaatsingsoverleg",
+    "schoolbestuur",
+    "uitschrijving",
+    "afronden",
     "huisbezoek",
     "ouderfunctionaris",
     "BRIN",

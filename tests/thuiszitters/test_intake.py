@@ -98,7 +98,9 @@ async def test_intake_starts_good_rows_reports_every_row_and_goes_on_after_bad_o
     earlier, second_earlier = ref("OPEN"), ref("OPEN2")
 
     # An earlier run of an all-good file: both start, exit 0.
-    first = write_csv(tmp_path / "eerder.csv", [csv_row(earlier), csv_row(second_earlier, sector="VO")])
+    first = write_csv(
+        tmp_path / "eerder.csv", [csv_row(earlier), csv_row(second_earlier, sector="VO", geboortedatum=born(13))]
+    )
     code, report, _ = await run_intake_cli(client, str(first))
     assert code == 0
     assert "gestart" in report[2] and "gestart" in report[3]
@@ -118,7 +120,9 @@ async def test_intake_starts_good_rows_reports_every_row_and_goes_on_after_bad_o
         csv_row(malformed, geboortedatum="14-03-2017"),  # line 8
         csv_row(extra, opmerking="belt morgen terug"),  # line 9: a value in a column the contract does not know
         csv_row(no_school, school_brin=""),  # line 10: a rule over several fields (school unless from abroad)
-        csv_row(good_vo, sector="VO", regio="Zuid", fase="0", woont_in_rotterdam="nee"),  # line 11
+        csv_row(
+            good_vo, sector="VO", geboortedatum=born(13), regio="Zuid", fase="0", woont_in_rotterdam="nee"
+        ),  # line 11
     ]
     path = write_csv(tmp_path / "aanmeldingen.csv", rows, columns=HEADER + ",opmerking")
     code, report, text = await run_intake_cli(client, str(path))
@@ -200,7 +204,7 @@ async def test_dry_run_starts_nothing_and_still_reports_each_row(worker, tmp_pat
     first, second, bad = ref("DROOG"), ref("DROOG2"), ref("DROOGFOUT")
     path = write_csv(
         tmp_path / "aanmeldingen.csv",
-        [csv_row(first), csv_row(second, sector="VO"), csv_row(first), csv_row(bad, regio="")],
+        [csv_row(first), csv_row(second, sector="VO", geboortedatum=born(13)), csv_row(first), csv_row(bad, regio="")],
     )
 
     code, report, _ = await run_intake_cli(client, str(path), "--dry-run")
@@ -236,7 +240,7 @@ async def test_a_closed_case_pupil_can_be_started_again(worker, tmp_path):
     assert code == 0 and "gestart" in report[2]
     handle = client.get_workflow_handle(workflow_id_for(who))
     first_run = (await handle.describe()).run_id
-    await handle.execute_update("intrekken", {"reden": "Ten onrechte gemeld."}, result_type=CaseStatus)
+    await handle.execute_update("intrekken", {"reden": "Ten onrechte gemeld.", "door": "school"}, result_type=CaseStatus)
     closed = await client.get_workflow_handle(workflow_id_for(who), run_id=first_run, result_type=CaseStatus).result()
     assert closed.afgesloten and closed.uitkomst is Uitkomst.INGETROKKEN
 

@@ -14,7 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.adapters import message_id
@@ -167,20 +168,27 @@ async def test_a_whole_case_calls_every_system_and_mails_every_role_exactly_once
     handle = await start(delivery.worker.client, aanmelding, delivery.worker.task_queue)
 
     await send(handle, "melding", gemeld_bij_leerplicht=False, door="school")
-    await send(handle, "oudergesprek", deelnemers=["school", "ouders", "scp"])
-    await send(handle, "plan_van_aanpak", in_opp=True, instemming_ouders=True)
-    await send(handle, "route", route="3.3", variant="tlv_sbo")
+    await send(handle, "oudergesprek", deelnemers=["school", "ouders", "scp"], door="school")
+    await send(handle, "plan_van_aanpak", in_opp=True, instemming_ouders=True, door="school")
+    await send(handle, "route", route="3.3", variant="tlv_sbo", door="scp")
+    await send(
+        handle, "opschalen", niveau="coordinator", reden_code="geen_passende_plek", reden="geen SBO-plek", door="scp"
+    )
     status = await send(
         handle,
         "opschalen",
         niveau="taskforce",
+        reden_code="geen_passende_plek",
         reden="geen passende plek binnen de termijn",
         afgestemd_met_leerplicht=True,
         afgestemd_met_school=True,
+        door="coordinator",
     )
     assert status.fase == 3
-    await send(handle, "huisbezoek", samenvatting="gesprek met ouders en leerling thuis")
-    await send(handle, "passende_plek", uitkomst="terug_op_school")
+    await send(handle, "huisbezoek", samenvatting="gesprek met ouders en leerling thuis", door="taskforce")
+    status = await send(handle, "passende_plek", uitkomst="terug_op_school", door="school")
+    assert status.fase == 4 and not status.afgesloten
+    await send(handle, "afronden", toelichting="terug op school", door="scp")
     final: CaseStatus = await handle.result()
     assert final.afgesloten and final.uitkomst is Uitkomst.TERUG_OP_SCHOOL
 
@@ -209,6 +217,7 @@ async def test_a_whole_case_calls_every_system_and_mails_every_role_exactly_once
         ("ouderfunctionaris", "ouderfunctionaris_informeren"),
         ("ouders", "toegang_kindkans"),
         ("scp", "tlv_onderbouwing"),
+        ("coordinator", "escalatie_coordinator"),
         ("taskforce", "escalatie_taskforce"),
         ("school", "ouders_informeren_taskforce"),
         ("coordinator", "afgesloten"),
@@ -257,8 +266,8 @@ async def test_a_system_that_fails_for_a_while_gets_the_call_once_and_the_case_g
     assert (hulpvraag.pogingen, hulpvraag.kenmerk) == (4, received.kenmerk)
 
     # The case goes on: the effects queued behind the call, and the next phase with its own call.
-    status = await send(handle, "oudergesprek", deelnemers=["school", "ouders", "scp"])
-    assert status.fase == 2 and not any(t.taak == "handmatige_actie" for t in status.open_taken)
+    status = await send(handle, "oudergesprek", deelnemers=["school", "ouders", "scp"], door="school")
+    assert status.fase == 2 and not any(t.taak == "handmatig_afhandelen" for t in status.open_taken)
     await eventually(
         lambda: delivery.register.registrations_for(cid),
         lambda rows: (
@@ -266,7 +275,8 @@ async def test_a_system_that_fails_for_a_while_gets_the_call_once_and_the_case_g
             == ["hulpvraag_aanmaken", "hulpvraag_bijwerken"]
         ),
     )
-    await send(handle, "passende_plek", uitkomst="terug_op_school")
+    await send(handle, "passende_plek", uitkomst="terug_op_school", door="school")
+    await send(handle, "afronden", toelichting="terug op school", door="scp")
     final: CaseStatus = await handle.result()
     assert final.afgesloten
 
@@ -286,10 +296,10 @@ async def test_a_refusal_is_not_retried_and_becomes_a_task_for_a_person(delivery
     cid = case_id(handle)
 
     status = await eventually(
-        lambda: status_of(handle), lambda s: any(t.taak.startswith("handmatige_actie_") for t in s.open_taken)
+        lambda: status_of(handle), lambda s: any(t.taak == "handmatig_afhandelen" for t in s.open_taken)
     )
-    [taak] = [t for t in status.open_taken if t.taak.startswith("handmatige_actie_")]
-    assert taak.rol is Rol.SCP
+    [taak] = [t for t in status.open_taken if t.taak == "handmatig_afhandelen"]
+    assert taak.rol is Rol.SCP and taak.id is not None and taak.uiterlijk is not None
     assert "leerplicht" in taak.omschrijving and "422" in taak.omschrijving
     assert not status.afgesloten
 
@@ -304,7 +314,7 @@ async def test_a_refusal_is_not_retried_and_becomes_a_task_for_a_person(delivery
     # The register shows the task too, and the SCP is told why by mail.
     await eventually(
         lambda: delivery.register.tasks_for(cid),
-        lambda tasks: ("scp", taak.taak) in {(t.rol, t.taak) for t in tasks},
+        lambda tasks: ("scp", taak.taak, taak.id) in {(t.rol, t.taak, t.taak_id) for t in tasks},
     )
     notifications = await eventually(
         lambda: delivery.register.notifications_for(cid),
@@ -316,15 +326,24 @@ async def test_a_refusal_is_not_retried_and_becomes_a_task_for_a_person(delivery
     assert "422" in mail.body and aanmelding.leerling_ref in mail.body
 
     # The case is not failed: it goes on to the next phase and can be closed.
-    status = await send(handle, "oudergesprek", deelnemers=["school", "ouders", "scp"])
-    assert status.fase == 2 and taak in status.open_taken
-    # The SCP handles it by hand and reports it done with the next progress report.
-    status = await send(
-        handle, "voortgang", toelichting="melding bij Leerplicht telefonisch gedaan", afgehandelde_taken=[taak.taak]
+    status = await send(handle, "oudergesprek", deelnemers=["school", "ouders", "scp"], door="school")
+    assert status.fase == 2 and taak.id in {t.id for t in status.open_taken}
+    # The SCP handles it by hand and marks the task done (version 2: taak_afgerond, by the task's role).
+    assert taak.id is not None
+    with pytest.raises(WorkflowUpdateFailedError) as not_theirs:  # the task is the SCP's, not the school's
+        await send(handle, "taak_afgerond", taak_id=taak.id, toelichting="gedaan", door="school")
+    assert (
+        isinstance(not_theirs.value.cause, ApplicationError) and "mag dit niet doen" in not_theirs.value.cause.message
     )
-    assert taak not in status.open_taken
-    await eventually(lambda: delivery.register.tasks_for(cid), lambda tasks: taak.taak not in {t.taak for t in tasks})
-    await send(handle, "passende_plek", uitkomst="terug_op_school")
+    status = await send(
+        handle, "taak_afgerond", taak_id=taak.id, toelichting="melding bij Leerplicht telefonisch gedaan", door="scp"
+    )
+    assert taak.id not in {t.id for t in status.open_taken}
+    done = next(t for t in status.afgeronde_taken if t.id == taak.id)
+    assert (done.via, done.door) == ("taak_afgerond", "scp")
+    await eventually(lambda: delivery.register.tasks_for(cid), lambda tasks: taak.id not in {t.taak_id for t in tasks})
+    await send(handle, "passende_plek", uitkomst="terug_op_school", door="school")
+    await send(handle, "afronden", toelichting="terug op school", door="scp")
     final: CaseStatus = await handle.result()
     assert final.afgesloten and final.uitkomst is Uitkomst.TERUG_OP_SCHOOL
     assert "handmatige_actie" in [regel.gebeurtenis for regel in final.tijdlijn]

@@ -112,23 +112,24 @@ async def test_rotating_the_key_while_a_case_runs(
     # Deployment 1: only key A.
     async with deployment(client_a, settings_a, register, task_queue):
         before = await start(client_a, aanmelding, task_queue)
-        await update(before, "oudergesprek", {"deelnemers": ["school", "ouders", "scp"]})
+        await update(before, "oudergesprek", {"deelnemers": ["school", "ouders", "scp"], "door": "school"})
         await eventually(before.fetch_history, idle)
     handover = len((await before.fetch_history()).events)
 
     # Deployment 2: keys [A, B], B newest. The case goes on where it was.
     async with deployment(client_ab, settings_ab, register, task_queue):
         handle = client_ab.get_workflow_handle(before.id, result_type=CaseStatus)
-        status = await update(handle, "plan_van_aanpak", {"in_opp": True, "instemming_ouders": True})
+        status = await update(handle, "plan_van_aanpak", {"in_opp": True, "instemming_ouders": True, "door": "school"})
         assert status.fase == 3
-        await update(handle, "route", {"route": "3.1"})
-        await update(handle, "passende_plek", {"uitkomst": "terug_op_school"})
+        await update(handle, "route", {"route": "3.1", "door": "school"})
+        await update(handle, "passende_plek", {"uitkomst": "terug_op_school", "door": "school"})
+        await update(handle, "afronden", {"toelichting": "terug op school", "door": "scp"})
         result = await handle.result()
         # Queries replay the whole history, old payloads included.
         queried: CaseStatus = await handle.query("status", result_type=CaseStatus)
 
     assert result.afgesloten and result.fase == 4
-    assert events(result) == ["melding", "oudergesprek", "plan_van_aanpak", "route", "passende_plek"]
+    assert events(result) == ["melding", "oudergesprek", "plan_van_aanpak", "route", "passende_plek", "afronden"]
     assert queried.leerling_ref == aanmelding.leerling_ref
     row = await register.case(f"{before.id}:{before.result_run_id}")
     assert row is not None and row.afgesloten and row.uitkomst == "terug_op_school"

@@ -52,37 +52,26 @@ async def test_case_through_every_phase_is_recorded_exactly_once(dev_env, regist
 
         s = await update(handle, "melding", {"gemeld_bij_leerplicht": True, "door": "school"})
         assert (s.fase, s.fase_naam) == (1, "Melding thuiszitter")
-        s = await update(handle, "oudergesprek", {"deelnemers": ["school", "ouders", "scp"]})
+        s = await update(handle, "oudergesprek", {"deelnemers": ["school", "ouders", "scp"], "door": "school"})
         assert s.fase == 2
-        s = await update(handle, "plan_van_aanpak", {"in_opp": True, "instemming_ouders": True})
+        s = await update(handle, "plan_van_aanpak", {"in_opp": True, "instemming_ouders": True, "door": "school"})
         assert s.fase == 3
-        s = await update(handle, "route", {"route": "3.1"})
+        s = await update(handle, "route", {"route": "3.1", "door": "school"})
         assert s.route == "3.1"
-        s = await update(handle, "passende_plek", {"uitkomst": "terug_op_school"})
+        s = await update(handle, "passende_plek", {"uitkomst": "terug_op_school", "door": "school"})
+        assert s.fase == 4 and not s.afgesloten  # phase 4 is a phase: the SCP checks and closes
+        s = await update(handle, "afronden", {"toelichting": "terug op school, gecontroleerd", "door": "scp"})
         assert s.afgesloten and s.fase == 4
 
         final: CaseStatus = await handle.result()
         assert final.afgesloten and final.uitkomst is Uitkomst.TERUG_OP_SCHOOL
-        assert events(final) == [
-            "voortraject",
-            "melding",
-            "oudergesprek",
-            "plan_van_aanpak",
-            "route",
-            "passende_plek",
-        ]
+        steps = ["voortraject", "melding", "oudergesprek", "plan_van_aanpak", "route", "passende_plek", "afronden"]
+        assert events(final) == steps
 
         case_id = f"{handle.id}:{handle.result_run_id}"
         case_events = await register.events_for(case_id)
-        assert [e.gebeurtenis for e in case_events] == [
-            "voortraject",
-            "melding",
-            "oudergesprek",
-            "plan_van_aanpak",
-            "route",
-            "passende_plek",
-        ]
-        assert [e.fase for e in case_events] == [0, 1, 2, 3, 3, 4]
+        assert [e.gebeurtenis for e in case_events] == steps
+        assert [e.fase for e in case_events] == [0, 1, 2, 3, 3, 4, 4]
         assert len(activities.crashed) == len(case_events)  # every line was retried once, and recorded once
         row = await register.case(case_id)
         assert row is not None and row.afgesloten and row.uitkomst == "terug_op_school"
@@ -95,11 +84,11 @@ async def test_update_out_of_phase_is_refused_naming_the_missing_step(dev_env, r
         today = amsterdam_date(await dev_env.get_current_time())
         handle = await start(worker.client, pupil(today), worker.task_queue)
         with pytest.raises(WorkflowUpdateFailedError) as refused:
-            await update(handle, "route", {"route": "3.2"})
+            await update(handle, "route", {"route": "3.2", "door": "school"})
         assert isinstance(refused.value.cause, ApplicationError)
         assert "eerst het oudergesprek" in refused.value.cause.message
         with pytest.raises(WorkflowUpdateFailedError) as bad:
-            await update(handle, "oudergesprek", {"deelnemers": "iedereen"})
+            await update(handle, "oudergesprek", {"deelnemers": "iedereen", "door": "school"})
         assert isinstance(bad.value.cause, ApplicationError)
         assert "deelnemers" in bad.value.cause.message
         s = await handle.query("status", result_type=CaseStatus)

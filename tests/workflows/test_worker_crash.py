@@ -114,10 +114,11 @@ async def send(handle: WorkflowHandle[Any, Any], name: str, **payload: Any) -> C
 
 async def finish(handle: WorkflowHandle[Any, Any]) -> CaseStatus:
     """The rest of the procedure, sent while the mail of the case is still waiting for its retry."""
-    await send(handle, "oudergesprek", deelnemers=["school", "ouders", "scp"])
-    await send(handle, "plan_van_aanpak", in_opp=True, instemming_ouders=True)
-    await send(handle, "route", route="3.1")
-    await send(handle, "passende_plek", uitkomst="terug_op_school")
+    await send(handle, "oudergesprek", deelnemers=["school", "ouders", "scp"], door="school")
+    await send(handle, "plan_van_aanpak", in_opp=True, instemming_ouders=True, door="school")
+    await send(handle, "route", route="3.1", door="school")
+    await send(handle, "passende_plek", uitkomst="terug_op_school", door="school")
+    await send(handle, "afronden", toelichting="terug op school", door="scp")
     result: CaseStatus = await handle.result()
     return result
 
@@ -208,6 +209,7 @@ async def test_a_worker_killed_while_mailing_loses_nothing_and_sends_nothing_twi
             "plan_van_aanpak",
             "route",
             "passende_plek",
+            "afronden",
         ]
     assert len(mail.messages) == sum([len(await register.notifications_for(case_id(h))) for h in handles])
 

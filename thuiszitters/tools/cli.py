@@ -1,10 +1,13 @@
-"""A small command line for people and scripts: send an event, show a case, list cases.
+"""A small command line for people and scripts: send an event, show a case, list cases (``thuiszitters``, or
+``python -m thuiszitters.tools.cli``).
 
-    python -m thuiszitters.tools.cli gebeurtenis LEERLING_REF oudergesprek '{"deelnemers": ["school", "ouders", "scp"]}'
-    python -m thuiszitters.tools.cli status LEERLING_REF [--json]
-    python -m thuiszitters.tools.cli lijst [--query 'Fase=3 AND Regio="Noord"'] [--alle]
+    thuiszitters gebeurtenis LEERLING_REF oudergesprek '{"deelnemers": ["school", "ouders", "scp"]}' --door school
+    thuiszitters status LEERLING_REF [--json]
+    thuiszitters lijst [--query 'Fase=3 AND Regio="Noord"'] [--alle]
 
 Events go as updates, so the answer is immediate: the new status, or the Dutch reason why the event was refused.
+A case of contract version 2 refuses an event without ``door`` (the role that acted): ``--door ROL`` fills it in
+when the payload has none, and without either the command says which roles may send the event, before sending it.
 Connection settings come from Temporal's environment configuration; encryption keys from ``THUISZITTERS_*``.
 """
 
@@ -26,7 +29,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from thuiszitters.settings import Settings, SettingsError
 from thuiszitters.temporal.client import ConnectError, connect
 from workflows.calendar import amsterdam_offset
-from workflows.contract import EVENTS, LEERLING_REF_PATTERN, CaseStatus, workflow_id_for
+from workflows.contract import EVENTS, LEERLING_REF_PATTERN, ROL_NAMEN, CaseStatus, Door, workflow_id_for
+from workflows.permissions import allowed_roles
 
 OPEN_CASES = 'WorkflowType="ThuiszitterWorkflow" AND ExecutionStatus="Running"'
 
@@ -35,26 +39,49 @@ class CliError(Exception):
     """A problem to tell the user, in Dutch; exit code 1."""
 
 
+_CHECK_STAND = {"open": "open: besluit nodig", "uitzicht": "uitzicht op een oplossing", "opgeschaald": "opgeschaald"}
+
+
 def format_status(status: CaseStatus) -> str:
     lines = [
         f"Leerling {status.leerling_ref}  ({status.sector.value}, {status.regio.value})",
         f"  fase        {status.fase}: {status.fase_naam}"
-        + ("  [AFGESLOTEN: " + status.uitkomst.value + "]" if status.afgesloten and status.uitkomst else ""),
+        + ("  [AFGESLOTEN: " + status.uitkomst.value + "]" if status.afgesloten and status.uitkomst else "")
+        + (f"  (uitkomst: {status.uitkomst.value})" if not status.afgesloten and status.uitkomst else ""),
         f"  startdatum  {status.startdatum.isoformat()}  ({status.weken_thuis} weken thuis)",
         f"  12 weken    {status.deadline_12_weken.isoformat()}",
+    ]
+    if (check := status.twaalf_weken_check) is not None:
+        tekst = f"  12wk-check  {_CHECK_STAND.get(check.stand, check.stand)}"
+        if check.stand == "open":
+            tekst += f", uiterlijk {check.uiterlijk.isoformat()}"
+        elif check.stand == "uitzicht" and check.herbeoordeling_op:
+            tekst += f", komt terug op {check.herbeoordeling_op.isoformat()}"
+        lines.append(tekst)
+    lines += [
         f"  regie       {status.regiehouder.value}",
         f"  escalatie   {status.escalatie.value}",
+    ]
+    if status.kerngroep_bespreking_op:
+        lines.append(f"  kerngroep   bespreking op {status.kerngroep_bespreking_op.isoformat()}")
+    elif status.op_kerngroep_lijst:
+        lines.append("  kerngroep   op de lijst (twaalfwekencheck niet op tijd beslist)")
+    lines += [
         f"  route       {status.route or '-'}" + (f" ({status.route_variant})" if status.route_variant else ""),
-        f"  leerplicht  {'ja' if status.leerplichtig else 'nee (4 jaar)'}"
-        + ("; wachtlijst" if status.wachtlijst else ""),
+        f"  leerplicht  {_leerplicht(status)}" + ("; wachtlijst" if status.wachtlijst else ""),
+        f"  contract    versie {status.contract_versie}",
     ]
     if status.volgende_termijn and status.volgende_termijn_op:
         lines.append(f"  volgende    {status.volgende_termijn} op {status.volgende_termijn_op.isoformat()}")
     lines.append("")
     lines.append("Open taken:" if status.open_taken else "Open taken: geen")
     for taak in status.open_taken:
-        uiterlijk = f" (uiterlijk {taak.uiterlijk.isoformat()})" if taak.uiterlijk else ""
-        lines.append(f"  - {taak.rol.value}: {taak.omschrijving}{uiterlijk}")
+        nummer = f"{taak.id} " if taak.id else ""
+        uiterlijk = ""
+        if taak.uiterlijk is not None:
+            uiterlijk = f" (uiterlijk {taak.uiterlijk.isoformat()}" + (", TE LAAT)" if taak.te_laat else ")")
+        toegewezen = f" [{taak.toegewezen_aan}]" if taak.toegewezen_aan else ""
+        lines.append(f"  - {nummer}{taak.rol.value}{toegewezen}: {taak.omschrijving}{uiterlijk}")
     lines.append("")
     lines.append("Tijdlijn:")
     for regel in status.tijdlijn:
@@ -66,6 +93,14 @@ def format_status(status: CaseStatus) -> str:
         for afwijzing in status.afgewezen:
             lines.append(f"  {_local(afwijzing.tijd)}  {afwijzing.gebeurtenis}: {afwijzing.reden}")
     return "\n".join(lines)
+
+
+def _leerplicht(status: CaseStatus) -> str:
+    if status.leerplichtig:
+        return "ja"
+    if status.leerplichtig_vanaf:
+        return f"nee (leerplichtig vanaf {status.leerplichtig_vanaf.isoformat()})"
+    return "nee (4 jaar)"
 
 
 def _local(moment: datetime) -> str:
@@ -81,9 +116,52 @@ def _check_ref(ref: str) -> str:
     return ref
 
 
-async def send_event(client: Client, ref: str, name: str, payload: dict[str, Any]) -> CaseStatus:
+def with_door(name: str, payload: dict[str, Any], door: str | None, status: CaseStatus | None) -> dict[str, Any]:
+    """The payload with ``door`` filled in from ``--door`` when it has none. Without either, a case of contract
+    version 2 (``status``) would refuse the event: say so, naming the roles that may send it."""
+    if "door" in payload:
+        if door is not None and payload["door"] != door:
+            raise CliError(f"de inhoud noemt door '{payload['door']}' en --door zegt '{door}'; kies één van beide")
+        return payload
+    if door is not None:
+        return {**payload, "door": door}
+    if status is None or status.contract_versie < 2:
+        return payload  # a case of version 1: door is optional there
+    mag = _allowed_for(name, payload, status)
+    raise CliError(
+        f'{name}: zeg wie het deed met --door ROL (of "door" in de inhoud); een zaak van contractversie '
+        f"{status.contract_versie} weigert een gebeurtenis zonder door. "
+        + (f"In deze zaak mag dit: {', '.join(mag)}. " if mag else "")
+        + "Rollen: "
+        + ", ".join(door.value for door in Door)
+    )
+
+
+def _allowed_for(name: str, payload: dict[str, Any], status: CaseStatus) -> list[str]:
+    """The roles the permission table gives for this event in this case, or [] when the payload does not tell."""
+    task_role = None
+    if name == "taak_afgerond":
+        taak = next((t for t in status.open_taken if t.id == payload.get("taak_id")), None)
+        if taak is None:
+            return []
+        task_role = taak.rol.value
+    try:
+        event = EVENTS[name].model_validate({**payload, "door": Door.SCHOOL.value})
+    except ValueError:
+        return []
+    roles = allowed_roles(name, event, sector=status.sector, uit_buitenland=status.uit_buitenland, task_role=task_role)
+    return [f"{door.value} ({ROL_NAMEN[door.value]})" for door in roles]
+
+
+async def send_event(
+    client: Client, ref: str, name: str, payload: dict[str, Any], door: str | None = None
+) -> CaseStatus:
     if name not in EVENTS:
         raise CliError(f"onbekende gebeurtenis '{name}'; kies uit: {', '.join(EVENTS)}")
+    if "door" not in payload and door is None:
+        payload = with_door(name, payload, None, await case_status(client, ref))
+    else:
+        payload = with_door(name, payload, door, None)
     handle = client.get_workflow_handle(workflow_id_for(_check_ref(ref)))
     try:
         result: CaseStatus = await handle.execute_update(name, payload, result_type=CaseStatus)
@@ -142,6 +220,12 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None, 
     event.add_argument("leerling_ref")
     event.add_argument("naam", help=", ".join(EVENTS))
     event.add_argument("inhoud", nargs="?", default="{}", help="JSON-object, bijvoorbeeld '{\"in_opp\": true}'")
+    event.add_argument(
+        "--door",
+        choices=[door.value for door in Door],
+        metavar="ROL",
+        help="wie het deed (de rol), als de inhoud geen door heeft: " + ", ".join(door.value for door in Door),
+    )
     status = commands.add_parser("status", help="toon de stand en de tijdlijn van een zaak")
     status.add_argument("leerling_ref")
     status.add_argument("--json", action="store_true", help="als JSON")
@@ -159,7 +243,7 @@ async def main(argv: Sequence[str] | None = None, client: Client | None = None, 
                 raise CliError("de inhoud is geen geldige JSON") from None
             if not isinstance(payload, dict):
                 raise CliError("de inhoud moet een JSON-object zijn")
-            result = await send_event(client, args.leerling_ref, args.naam, payload)
+            result = await send_event(client, args.leerling_ref, args.naam, payload, args.door)
             print(f"Geaccepteerd: {args.naam}", file=out)
             print(format_status(result), file=out)
         elif args.command == "status":

@@ -16,12 +16,18 @@ keeps what reporting needs:
 - the data sent in registration calls (``gegevens``), the outside systems' references (``kenmerk``) and error texts
   are emptied; the pupil reference in notification subjects is replaced; who acted (``case_events.door``) is
   removed; task deadlines (derived from the start date) are rounded to their month;
+- what people wrote (contract version 2, migration ``003_taken_en_dossier``): the case's dossier and documents
+  (``case_dossier``) are deleted; of its tasks the description, the note of who finished one by hand
+  (``toelichting``), who finished it and who held it are emptied, as is who holds each role (``cases.toegewezen``);
+  the day leerplicht began (it gives away the month of birth) is removed, and the dates of the twelve-week check
+  and the Kerngroep meeting (derived from the start date) are rounded to their month;
 - kept: sector, region, school (BRIN, not personal), phase, regie, escalation, route, outcome, the phase history and
   its moments, so counts per month by sector, region, phase, outcome, escalation and weeks at home do not change.
 
 Every run is one transaction under an advisory lock; a dry run makes the same changes and rolls them back. Running
 twice changes nothing the second time: an anonymised case carries ``geanonimiseerd_op``. The two columns this needs
-(``cases.weken_thuis``, ``cases.geanonimiseerd_op``) come from migration ``002_bewaartermijn``.
+(``cases.weken_thuis``, ``cases.geanonimiseerd_op``) come from migration ``002_bewaartermijn``; the tables and
+columns of version 2 from ``003_taken_en_dossier``, so run it on a register the worker has brought up to date.
 
 The Temporal side: a closed workflow's history stays on the server for the namespace's retention period; keep that
 no longer than this period (``temporal operator namespace update --retention``). Histories hold personal data only
@@ -74,6 +80,7 @@ class RetentionResult:
     per_regio: Mapping[str, int] = field(default_factory=dict)
     registrations: int = 0
     notifications: int = 0
+    dossiers: int = 0
     open_cases: int = 0
     within_period: int = 0
     already_anonymised: int = 0
@@ -181,7 +188,12 @@ async def _anonymise(connection: Connection, *, period_days: int, cutoff: dateti
             'leerling_ref', m.new_id,
             'startdatum', date_trunc('month', c.startdatum)::date,
             'weken_thuis', {_WEEKS_AT_HOME},
-            'geanonimiseerd_op', now()
+            'geanonimiseerd_op', now(),
+            'toegewezen', '{{}}'::jsonb,
+            'leerplichtig_vanaf', NULL,
+            'check_uiterlijk', date_trunc('month', c.check_uiterlijk)::date,
+            'check_herbeoordeling_op', date_trunc('month', c.check_herbeoordeling_op)::date,
+            'kerngroep_bespreking_op', date_trunc('month', c.kerngroep_bespreking_op)::date
         ))).*
         FROM cases c JOIN retention_map m ON m.old_id = c.case_id
         """
@@ -194,8 +206,18 @@ async def _anonymise(connection: Connection, *, period_days: int, cutoff: dateti
     )
     await connection.execute(
         """
-        UPDATE tasks t SET case_id = m.new_id, uiterlijk = date_trunc('month', t.uiterlijk)::date
+        UPDATE tasks t SET case_id = m.new_id, uiterlijk = date_trunc('month', t.uiterlijk)::date,
+            omschrijving = NULL, toelichting = NULL, door = NULL, toegewezen_aan = NULL
         FROM retention_map m WHERE t.case_id = m.old_id
+        """
+    )
+    # Texts written by people: nothing of them is kept.
+    dossiers = await connection.fetchval(
+        """
+        WITH removed AS (
+            DELETE FROM case_dossier d USING retention_map m WHERE d.case_id = m.old_id RETURNING 1
+        )
+        SELECT count(*) FROM removed
         """
     )
     await connection.execute(
@@ -234,6 +256,7 @@ async def _anonymise(connection: Connection, *, period_days: int, cutoff: dateti
         per_regio=dict(sorted(Counter(row["regio"] for row in due).items())),
         registrations=registrations,
         notifications=notifications,
+        dossiers=dossiers,
         open_cases=result.open_cases,
         within_period=result.within_period,
         already_anonymised=result.already_anonymised,
@@ -302,7 +325,9 @@ def summary(result: RetentionResult) -> str:
             "  leerlingreferentie, zaak-id en workflow-id vervangen door 'geanonimiseerd-<n>', startdatum en "
             "taakdeadlines afgerond op de maand,",
             f"  {result.registrations} registraties zonder gegevens, kenmerk en fout, "
-            f"{result.notifications} berichten bijgewerkt.",
+            f"{result.notifications} berichten bijgewerkt,",
+            f"  {result.dossiers} {'dossier' if result.dossiers == 1 else 'dossiers'} gewist, net als bij de taken de "
+            "omschrijving, toelichting en wie ze afrondde of hield.",
         ]
     else:
         lines.append(f"{verb}: geen zaken; er is niets over de bewaartermijn heen.")

@@ -26,7 +26,7 @@ async def test_health_check_reports_ok_and_names_what_is_wrong(dev_env, register
     async with fresh_database(test_settings.database_url or "", migrate=False) as database:
         settings = test_settings.model_copy(update={"database_url": database.dsn})
         problems = await worker.check(settings)
-        assert problems == ["migraties niet bijgewerkt: 001_case_register, 002_bewaartermijn"]
+        assert problems == ["migraties niet bijgewerkt: 001_case_register, 002_bewaartermijn, 003_taken_en_dossier"]
         await database.register.migrate()
         assert await worker.check(settings) == []
 

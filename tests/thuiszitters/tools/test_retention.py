@@ -19,7 +19,20 @@ from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings, SettingsError
 from thuiszitters.tools.retention import ANONYMOUS_PREFIX, DEFAULT_PERIOD_DAYS, apply_retention, report_counts, summary
 from workflows.calendar import amsterdam_date
-from workflows.contract import Escalatie, Regiehouder, Regio, Rol, Sector, Taak, Uitkomst
+from workflows.contract import (
+    AfgerondeTaak,
+    Document,
+    Dossier,
+    Escalatie,
+    HuisbezoekVerslag,
+    Regiehouder,
+    Regio,
+    Rol,
+    Sector,
+    Taak,
+    TwaalfWekenCheck,
+    Uitkomst,
+)
 from workflows.effects import Bericht, Registratie, RegistratieUitkomst, Systeem, Vastlegging
 
 NOW = datetime.now(UTC)
@@ -399,6 +412,114 @@ async def test_the_command_line_reads_the_period_and_prints_a_dutch_summary(
     wrong = command("--na-dagen", "twee jaar")
     assert wrong.returncode == 2
     assert "--na-dagen: 'twee jaar' is geen geldig aantal dagen" in wrong.stderr
+
+
+async def test_what_people_wrote_in_a_version_2_case_is_removed(register: Register) -> None:
+    """The dossier, the documents, a task's description and the note of a task finished by hand: nothing of it is
+    kept; nor who held or finished a task. The tasks themselves, and the counts, stay."""
+    leerling_ref = ref()
+    case_id = f"thuiszitter-{leerling_ref}:{uuid.uuid4()}"
+    start = (NOW - timedelta(days=1000)).date()
+    marks = {name: f"{name}-{uuid.uuid4().hex[:8]}" for name in ("verslag", "document", "actie", "toelichting")}
+    actie = Taak(
+        id="T7",
+        rol=Rol.WIJKTEAM,
+        taak="taskforce_actie",
+        omschrijving=f"Regel {marks['actie']}",
+        uiterlijk=start + timedelta(days=60),
+        toegewezen_aan="wijkteam-9",
+    )
+
+    def line(number: int, tijd: datetime, **state: Any) -> Vastlegging:
+        values: dict[str, Any] = {
+            "sleutel": f"{case_id}:{number}:vastlegging",
+            "case_id": case_id,
+            "volgnummer": number,
+            "leerling_ref": leerling_ref,
+            "workflow_id": f"thuiszitter-{leerling_ref}",
+            "tijd": tijd,
+            "gebeurtenis": "taskforce_besluit",
+            "door": "taskforce",
+            "sector": Sector.PO,
+            "regio": Regio.ZUID,
+            "school_brin": "12AB",
+            "leerplichtig": True,
+            "startdatum": start,
+            "fase": 3,
+            "regiehouder": Regiehouder.TASKFORCE,
+            "escalatie": Escalatie.TASKFORCE,
+            "route": None,
+            "wachtlijst": False,
+            "afgesloten": False,
+            "uitkomst": None,
+            "open_taken": [actie],
+            "contract_versie": 2,
+            "contactrol": Rol.SCP,
+            "leerplichtig_vanaf": start + timedelta(days=17),
+            "twaalf_weken_check": TwaalfWekenCheck(stand="opgeschaald", uiterlijk=start + timedelta(days=98)),
+            "kerngroep_bespreking_op": start + timedelta(days=103),
+            "toegewezen": {"wijkteam": "wijkteam-9"},
+            "dossier": Dossier(
+                huisbezoek=HuisbezoekVerslag(op=start + timedelta(days=90), samenvatting=marks["verslag"])
+            ),
+            "documenten": [
+                Document(
+                    soort="huisbezoekverslag", verwijzing=marks["document"], toegevoegd_op=start + timedelta(days=90)
+                )
+            ],
+        }
+        values.update(state)
+        return Vastlegging.model_validate(values)
+
+    opened = NOW - timedelta(days=995)
+    await register.record(line(1, opened))
+    finished = AfgerondeTaak(
+        id="T7",
+        rol=Rol.WIJKTEAM,
+        taak="taskforce_actie",
+        afgerond_op=amsterdam_date(NOW - timedelta(days=900)),
+        door="wijkteam-9",
+        via="taak_afgerond",
+        toelichting=marks["toelichting"],
+    )
+    closing = line(
+        2,
+        NOW - timedelta(days=900),
+        gebeurtenis="afronden",
+        fase=4,
+        afgesloten=True,
+        uitkomst=Uitkomst.TERUG_OP_SCHOOL,
+        open_taken=[],
+        afgeronde_taken=[finished],
+        dossier=None,
+        documenten=None,
+    )
+    await register.record(closing)
+    before = await register.count_effects(case_id)
+    written = repr(await register.tasks_for(case_id, open_only=False)) + repr(await register.dossier_for(case_id))
+    assert all(mark in written for mark in marks.values())  # the texts were really there to lose
+
+    result = await retention(register)
+
+    assert result.anonymised == 1
+    assert result.dossiers == 1
+    assert "1 dossier gewist" in summary(result)
+    [new_id] = [row["case_id"] for row in await register.pool.fetch("SELECT case_id FROM cases")]
+    everything = repr(await snapshot(register)) + repr(
+        [dict(row) for row in await register.pool.fetch("SELECT * FROM case_dossier")]
+    )
+    for text in [*marks.values(), "wijkteam-9", leerling_ref, case_id]:
+        assert text not in everything
+    assert await register.dossier_for(new_id) is None
+    assert await register.count_effects(new_id) == before
+    [task] = await register.tasks_for(new_id, open_only=False)
+    assert (task.taak_id, task.taak, task.via) == ("T7", "taskforce_actie", "taak_afgerond")
+    assert (task.omschrijving, task.toelichting, task.door, task.toegewezen_aan) == (None, None, None, None)
+    case = await register.case(new_id)
+    assert case is not None
+    assert (case.toegewezen, case.leerplichtig_vanaf, case.check_stand) == ({}, None, "opgeschaald")
+    assert case.check_uiterlijk is not None and case.check_uiterlijk.day == 1
+    assert case.kerngroep_bespreking_op is not None and case.kerngroep_bespreking_op.day == 1
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "abc", "1.5"])

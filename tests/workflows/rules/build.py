@@ -39,12 +39,22 @@ def born(age: int, on: date = START) -> date:
     return date(on.year - age, 1, 1)
 
 
+AGE = {"PO": 9, "VO": 13}
+"""The age of a pupil unless told otherwise: one the intake accepts for the sector (PO 4 to 13, VO 10 to 18)."""
+
+
 def aanmelding(
-    *, age: int = 9, sector: str = "PO", regio: str = "Noord", fase: int = 1, startdatum: date = START, **fields: Any
+    *,
+    age: int | None = None,
+    sector: str = "PO",
+    regio: str = "Noord",
+    fase: int = 1,
+    startdatum: date = START,
+    **fields: Any,
 ) -> Aanmelding:
     values: dict[str, Any] = {
         "leerling_ref": LEERLING,
-        "geboortedatum": born(age, startdatum),
+        "geboortedatum": born(AGE[sector] if age is None else age, startdatum),
         "sector": sector,
         "regio": regio,
         "school_brin": "12AB",
@@ -57,15 +67,22 @@ def aanmelding(
     return Aanmelding.model_validate(values)
 
 
-def opened(*, at: datetime = OPENED, **fields: Any) -> CaseState:
+VERSIE = 1
+"""The contract version of the cases these helpers build unless told otherwise: the tests that use them hold the
+rules of version 1, which cases started before version 2 keep (``tests/workflows/rules/v2/`` holds version 2)."""
+
+
+def opened(*, at: datetime = OPENED, versie: int | None = None, **fields: Any) -> CaseState:
     """A new case (phase 1 unless ``fase=0``), as the workflow opens it."""
-    return rules.open_case(aanmelding(**fields), case_id=CASE_ID, workflow_id=WORKFLOW_ID, now=at)
+    return rules.open_case(
+        aanmelding(**fields), case_id=CASE_ID, workflow_id=WORKFLOW_ID, now=at, versie=versie or VERSIE
+    )
 
 
 def go(state: CaseState, name: str, payload: dict[str, Any] | None = None, *, at: datetime = OPENED) -> CaseState:
     """Apply an event that must be accepted (a refusal fails the test with its reason)."""
     try:
-        return rules.apply(state, name, rules.parse(name, payload or {}), at)
+        return rules.apply(state, name, rules.parse(name, payload or {}, state.versie), at)
     except rules.Weigering as refusal:
         pytest.fail(f"{name} refused: {refusal.reden}")
 
@@ -128,7 +145,7 @@ def refusal(state: CaseState, name: str, payload: Any, *, at: datetime = OPENED)
     """The Dutch reason an event is refused for, checked on both paths: the update's (``parse``/``apply`` raise)
     and the signal's (``receive`` records it in ``afgewezen`` and changes nothing else)."""
     with pytest.raises(rules.Weigering) as refused:
-        rules.apply(state, name, rules.parse(name, payload), at)
+        rules.apply(state, name, rules.parse(name, payload, state.versie), at)
     reden = refused.value.reden
     after = rules.receive(state, name, payload, at)
     assert after.afgewezen[-1].reden == reden

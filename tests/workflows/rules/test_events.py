@@ -106,7 +106,7 @@ def test_every_accepted_event_is_numbered_and_keyed_for_exactly_once_delivery(sc
 def test_the_same_event_twice_changes_nothing_the_second_time(scenario: Scenario) -> None:
     once = go(scenario.setup(), scenario.name, scenario.payload)
 
-    event = rules.parse(scenario.name, scenario.payload)
+    event = rules.parse(scenario.name, scenario.payload, once.versie)
     assert rules.apply(once, scenario.name, event, LATER) is once
     assert rules.receive(once, scenario.name, scenario.payload, LATER) is once
     rules.check(once, scenario.name, event, LATER)  # the update's validator lets it through: it is no error

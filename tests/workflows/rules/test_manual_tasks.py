@@ -30,7 +30,7 @@ def test_each_refused_call_is_its_own_task() -> None:
 def test_a_progress_event_marks_a_manual_task_done() -> None:
     state = refused_twice()
     first, second = manual(state)
-    event = rules.parse("voortgang", {"toelichting": "handmatig gemeld", "afgehandelde_taken": [first]})
+    event = rules.parse("voortgang", {"toelichting": "handmatig gemeld", "afgehandelde_taken": [first]}, state.versie)
     after = rules.apply(state, "voortgang", event, LATER)
     assert manual(after) == [second]
     assert after.tijdlijn[-1].gebeurtenis == "handmatige_actie_afgehandeld"
@@ -39,6 +39,6 @@ def test_a_progress_event_marks_a_manual_task_done() -> None:
 @pytest.mark.parametrize("code", ["handmatige_actie_999", "oudergesprek_organiseren"])
 def test_only_open_manual_tasks_can_be_marked_done(code: str) -> None:
     state = refused_twice()
-    event = rules.parse("voortgang", {"toelichting": "klaar", "afgehandelde_taken": [code]})
+    event = rules.parse("voortgang", {"toelichting": "klaar", "afgehandelde_taken": [code]}, state.versie)
     with pytest.raises(rules.Weigering, match="afgehandelde_taken"):
         rules.check(state, "voortgang", event, LATER)

@@ -1,6 +1,8 @@
-"""Any sequence of events, valid or not, keeps a case's invariants (hypothesis, pure rules, no server).
+"""Any sequence of events, valid or not, keeps a case's invariants (hypothesis, pure rules, no server): version 1.
 
-Random pupils (of 4 and older, PO and VO, from abroad, with or without a shortened policy) receive random sequences
+Cases of contract version 1 (those started before version 2 keep it; ``v2/test_properties_v2.py`` holds version 2).
+Random pupils (of 4 and older, PO and VO at ages the intake accepts for the sector, from abroad, with or without a
+shortened policy) receive random sequences
 of contract events through the signal path (``rules.receive``), interleaved with time passing and the terms that
 come due (``rules.fire_due_terms``), exactly as the workflow drives them. After every step:
 
@@ -27,7 +29,8 @@ from hypothesis import strategies as st
 from workflows import rules
 from workflows.contract import (
     ESCALATIE_NIVEAU,
-    EVENTS,
+    EVENTS_VERSIE_1 as EVENTS,
+    LEEFTIJDEN,
     ROUTE_33_VARIANTEN,
     Aanmelding,
     Escalatie,
@@ -242,6 +245,7 @@ def beleid(draw: st.DrawFn) -> Beleid | None:
 def pupils(draw: st.DrawFn) -> Aanmelding:
     startdatum = OPENED.date() - timedelta(days=draw(st.integers(min_value=0, max_value=150)))
     age = draw(st.sampled_from([4, 4, 5, 5, 6, 9, 12, 15, 17]))
+    sector = draw(st.sampled_from([s for s in Sector if LEEFTIJDEN[s][0] <= age <= LEEFTIJDEN[s][1]]))
     # Some pupils just had their birthday, others are about to have it: a corrected start date may cross it.
     anniversary = date(startdatum.year - age, startdatum.month, min(startdatum.day, 28))
     days_since_birthday = st.one_of(st.integers(0, 3), st.integers(357, 360), st.integers(0, 360))
@@ -250,7 +254,7 @@ def pupils(draw: st.DrawFn) -> Aanmelding:
     return Aanmelding(
         leerling_ref="LLPROP",
         geboortedatum=geboortedatum,
-        sector=draw(st.sampled_from([Sector.PO, Sector.VO])),
+        sector=sector,
         regio=draw(st.sampled_from(["Noord", "Zuid"])),
         school_brin=None if abroad else "12AB",
         startdatum=startdatum,
@@ -384,7 +388,7 @@ a repeat, or a closure."""
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pupil=pupils(), data=st.data())
 def test_any_sequence_of_events_keeps_the_case_invariants(pupil: Aanmelding, data: st.DataObject) -> None:
-    state = rules.open_case(pupil, case_id=CASE_ID, workflow_id="thuiszitter-LLPROP", now=OPENED)
+    state = rules.open_case(pupil, case_id=CASE_ID, workflow_id="thuiszitter-LLPROP", now=OPENED, versie=1)
     seen = Observed(state=state, now=OPENED)
     seen.state = take_effects(seen, state)
     pass_time(seen, 0)

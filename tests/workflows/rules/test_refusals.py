@@ -19,11 +19,12 @@ from tests.workflows.rules.build import (
     go,
     in_phase,
     on_route,
+    VERSIE,
     opened,
     refusal,
 )
 from workflows import rules
-from workflows.contract import EVENTS, Voortgang
+from workflows.contract import EVENTS_VERSIE_1, Voortgang
 from workflows.rules import CaseState
 
 # ------------------------------------------------------------------------------------------- bad payloads
@@ -50,10 +51,10 @@ VALID: dict[str, dict[str, Any]] = {
 
 
 def test_every_contract_event_has_a_valid_example_here() -> None:
-    assert set(VALID) == set(EVENTS)
-    assert {name for name, *_ in WRONG_TYPES} == set(EVENTS)
+    assert set(VALID) == set(EVENTS_VERSIE_1)
+    assert {name for name, *_ in WRONG_TYPES} == set(EVENTS_VERSIE_1)
     for name, payload in VALID.items():
-        rules.parse(name, payload)
+        rules.parse(name, payload, VERSIE)
 
 
 REQUIRED = [(name, field) for name, payload in VALID.items() for field in payload]
@@ -106,13 +107,13 @@ def test_a_field_of_the_wrong_type_is_named_with_its_rule(name: str, field: str,
         assert value not in reden  # the reason never echoes what was sent
 
 
-@pytest.mark.parametrize("name", sorted(EVENTS))
+@pytest.mark.parametrize("name", sorted(EVENTS_VERSIE_1))
 def test_an_unknown_field_is_refused_by_name(name: str) -> None:
     reden = refusal(in_phase(3), name, {**VALID[name], "bsn": "123456782"})
     assert reden == f"{name}: veld 'bsn': onbekend veld (niet in het contract)"
 
 
-@pytest.mark.parametrize("name", sorted(EVENTS))
+@pytest.mark.parametrize("name", sorted(EVENTS_VERSIE_1))
 def test_a_huge_string_is_refused_without_echoing_it(name: str) -> None:
     huge = "x" * 100_000
     reden = refusal(in_phase(3), name, {**VALID[name], "door": huge})
@@ -134,7 +135,7 @@ def test_a_huge_string_is_refused_without_echoing_it(name: str) -> None:
 def test_free_text_is_bounded(name: str, field: str, limit: int) -> None:
     reden = refusal(in_phase(3), name, {**VALID[name], field: "y" * (limit + 1)})
     assert f"veld '{field}': te lang (hoogstens {limit} tekens)" in reden
-    rules.parse(name, {**VALID[name], field: "y" * limit})  # the limit itself is allowed
+    rules.parse(name, {**VALID[name], field: "y" * limit}, VERSIE)  # the limit itself is allowed
 
 
 @pytest.mark.parametrize(
@@ -153,7 +154,7 @@ def test_control_characters_are_refused_in_text_fields(field: str, text: str) ->
 
 
 def test_free_text_keeps_its_line_breaks_and_tabs() -> None:
-    event = rules.parse("voortgang", {"toelichting": "Week 1:\n\t- twee ochtenden\r\n\t- gesprek SMW"})
+    event = rules.parse("voortgang", {"toelichting": "Week 1:\n\t- twee ochtenden\r\n\t- gesprek SMW"}, VERSIE)
     assert isinstance(event, Voortgang) and event.toelichting.count("\n") == 2
 
 
@@ -163,7 +164,7 @@ def test_a_payload_that_is_no_json_object_is_refused(payload: Any) -> None:
 
 
 def test_no_payload_at_all_is_read_as_an_empty_object() -> None:
-    assert rules.parse("zorgplicht_verlengd", None) == rules.parse("zorgplicht_verlengd", {})
+    assert rules.parse("zorgplicht_verlengd", None, VERSIE) == rules.parse("zorgplicht_verlengd", {}, VERSIE)
     assert "veld 'gemeld_bij_leerplicht': ontbreekt" in refusal(in_phase(0), "melding", None)
 
 
@@ -174,7 +175,7 @@ def test_an_unknown_event_is_refused_by_name_and_kept_short(name: str) -> None:
     assert len(rules.receive(in_phase(1), name, {}, OPENED).afgewezen[-1].gebeurtenis) <= 60
 
 
-@pytest.mark.parametrize("name", sorted(EVENTS))
+@pytest.mark.parametrize("name", sorted(EVENTS_VERSIE_1))
 def test_a_date_in_the_future_is_refused_by_name(name: str) -> None:
     tomorrow = (OPENED + timedelta(days=1)).date().isoformat()
     reden = refusal(in_phase(3), name, {**VALID[name], "datum": tomorrow})

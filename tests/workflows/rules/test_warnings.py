@@ -18,7 +18,7 @@ def warnings_sent(before: rules.CaseState, after: rules.CaseState) -> list[objec
 def test_a_correction_past_both_warnings_sends_only_the_ten_week_warning() -> None:
     state = opened()
     correction = rules.parse(
-        "startdatum_correctie", {"startdatum": (START - timedelta(days=45)).isoformat(), "reden": "LBA"}
+        "startdatum_correctie", {"startdatum": (START - timedelta(days=45)).isoformat(), "reden": "LBA"}, state.versie
     )
     state = rules.apply(state, "startdatum_correctie", correction, OPENED)
     fired = rules.fire_due_terms(state, OPENED + timedelta(minutes=1))
