@@ -5,7 +5,8 @@ infinities, text with control characters, NUL, direction marks and line separato
 near-valid payloads (the contract's payload with one field changed, dropped, added or wrapped) go to:
 
 - the rules, on every path the workflow takes (signal: ``receive``; update: ``parse`` + ``check`` in the validator,
-  ``apply`` in the handler), from cases in every phase: nothing raises but a ``Weigering``; a refusal is recorded
+  ``apply`` in the handler), from cases of both contract versions in every phase (version 1 with its own payloads,
+  version 2 with ``door`` and its new events): nothing raises but a ``Weigering``; a refusal is recorded
   with a Dutch reason of bounded length that echoes no long value that was sent in; what passes the validator is
   applied by the handler; the state and its status stay serialisable;
 - the intake script: ``validate`` raises only ``ValueError`` naming a field; ``read_rows`` on any bytes yields rows
@@ -45,7 +46,9 @@ from hypothesis import strategies as st
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from tests.workflows.rules.build import LATER, SCENARIOS, go, in_phase, opened
+from tests.workflows.rules import build as v1
+from tests.workflows.rules.build import LATER, SCENARIOS
+from tests.workflows.rules.v2 import build_v2 as v2
 from thuiszitters import intake
 from thuiszitters.temporal.codec import (
     ENCODING,
@@ -57,7 +60,7 @@ from thuiszitters.temporal.codec import (
 from thuiszitters.temporal.codec_server import MAX_BODY_BYTES, build_app
 from workflows import rules
 from workflows.calendar import amsterdam_moment
-from workflows.contract import EVENTS, Aanmelding, CaseStatus
+from workflows.contract import CONTRACT_VERSIE, EVENTS, EVENTS_VERSIE_1, Aanmelding, CaseStatus
 from workflows.rules import CaseState
 
 SCALE = max(1, int(os.environ.get("THUISZITTERS_FUZZ_SCALE", "1")))
@@ -117,7 +120,7 @@ json_values: st.SearchStrategy[Any] = st.recursive(
 )
 """Any value a JSON document can carry."""
 
-VALID: dict[str, dict[str, Any]] = {
+VALID_V1: dict[str, dict[str, Any]] = {
     "melding": {"gemeld_bij_leerplicht": False},
     "leerplicht_registratie": {"lba_geregistreerd_op": "2025-02-10"},
     "startdatum_correctie": {"startdatum": "2025-01-27", "reden": "Volgens de LBA."},
@@ -140,20 +143,55 @@ VALID: dict[str, dict[str, Any]] = {
     "passende_plek": {"uitkomst": "ingeschreven_andere_school", "school_brin": "34CD"},
     "intrekken": {"reden": "Ten onrechte gemeld."},
 }
-"""One payload per event that the contract accepts (whether a case accepts it depends on where it stands)."""
+"""One payload per event that contract version 1 accepts (whether a case accepts it depends on where it stands)."""
+assert set(VALID_V1) == set(EVENTS_VERSIE_1)
+
+VALID: dict[str, dict[str, Any]] = {
+    **{name: {**payload, "door": "school"} for name, payload in VALID_V1.items()},
+    "leerplicht_registratie": {"lba_geregistreerd_op": "2025-02-10", "door": "leerplicht"},
+    "startdatum_correctie": {"startdatum": "2025-01-27", "reden": "Volgens de LBA.", "door": "leerplicht"},
+    "oudergesprek": {"deelnemers": ["school", "ouders", "scp"], "door": "scp", "afspraken": "School zoekt verder."},
+    "opschalen": {
+        "niveau": "taskforce",
+        "reden_code": "geen_passende_plek",
+        "reden": "Geen plek.",
+        "afgestemd_met_leerplicht": True,
+        "afgestemd_met_school": True,
+        "door": "coordinator",
+    },
+    "beoordeling": {"uitzicht": "Plaatsing in april.", "herbeoordeling_op": "2025-03-20", "door": "scp"},
+    "huisbezoek": {"samenvatting": "Verslag van het huisbezoek.", "door": "taskforce"},
+    "taskforce_besluit": {
+        "besluit": "Besluit van de Kerngroep.",
+        "acties": [{"rol": "school", "omschrijving": "Zoek een school.", "uiterlijk": "2025-03-20"}],
+        "door": "taskforce",
+    },
+    "vrijstelling": {"status": "aangevraagd", "door": "ouders", "persoon": "ouder-1"},
+    "uitschrijving": {"uitgeschreven_op": "2025-03-01", "door": "school"},
+    "afronden": {"toelichting": "Gecontroleerd.", "door": "scp"},
+    "taak_afgerond": {"taak_id": "T1", "toelichting": "Gedaan.", "door": "scp"},
+    "toewijzen": {"rol": "school", "persoon": "mentor-7", "door": "school"},
+    "document_toegevoegd": {"soort": "opp", "verwijzing": "dms://opp/1", "door": "school"},
+    "gegevens_wijzigen": {"regio": "Zuid", "door": "school"},
+    "leerplicht_interventie": {"soort": "gesprek", "toelichting": "Ouders aangesproken.", "door": "leerplicht"},
+}
+"""One payload per event that contract version 2 accepts, from a role that may send it."""
 assert set(VALID) == set(EVENTS)
 
-CLOSING = ("passende_plek", "intrekken")
+EVENTS_OF = {1: EVENTS_VERSIE_1, 2: EVENTS}
+VALID_OF = {1: VALID_V1, 2: VALID}
+CLOSING_OF = {1: ("passende_plek", "intrekken"), 2: ("afronden", "intrekken")}
+CLOSING = CLOSING_OF[CONTRACT_VERSIE]
 FORBIDDEN_FIELDS = ["bsn", "naam", "Door", "toelichting ", "__class__", "extra"]
 
 
 @st.composite
-def near_valid(draw: st.DrawFn, name: str) -> Any:
+def near_valid(draw: st.DrawFn, name: str, versie: int = CONTRACT_VERSIE) -> Any:
     """The contract's payload of ``name`` with one thing changed: a field, a missing or extra field, a wrapping."""
-    payload: dict[str, Any] = dict(VALID[name])
+    payload: dict[str, Any] = dict(VALID_OF[versie][name])
     how = draw(st.sampled_from(["field", "field", "field", "drop", "extra", "wrap", "as_is"]))
     if how == "field":
-        field = draw(st.sampled_from(sorted(EVENTS[name].model_fields)))
+        field = draw(st.sampled_from(sorted(EVENTS_OF[versie][name].model_fields)))
         payload[field] = draw(st.one_of(json_values, st.sampled_from(TRICKY_TEXT)))
     elif how == "drop" and payload:
         payload.pop(draw(st.sampled_from(sorted(payload))))
@@ -165,37 +203,42 @@ def near_valid(draw: st.DrawFn, name: str) -> Any:
 
 
 @st.composite
-def surely_refused(draw: st.DrawFn, name: str) -> Any:
+def surely_refused(draw: st.DrawFn, name: str, versie: int = CONTRACT_VERSIE) -> Any:
     """A payload of ``name`` that the contract can never accept: not an object, or with a field it does not know."""
     if draw(st.booleans()):
         return draw(st.one_of(st.lists(json_values, max_size=3), scalars.filter(lambda v: v is not None)))
-    payload = draw(near_valid(name))
+    payload = draw(near_valid(name, versie))
     if not isinstance(payload, dict):
         return payload
     return {**payload, draw(st.sampled_from(FORBIDDEN_FIELDS)): draw(json_values)}
 
 
-CONTRACT_NAMES = st.sampled_from(sorted(EVENTS))
-event_names = st.one_of(
-    CONTRACT_NAMES,
-    CONTRACT_NAMES,
+CONTRACT_NAMES_OF = {versie: st.sampled_from(sorted(events)) for versie, events in EVENTS_OF.items()}
+CONTRACT_NAMES = CONTRACT_NAMES_OF[CONTRACT_VERSIE]
+"""The event names of the contract that new cases follow (version 2)."""
+OTHER_NAMES = st.one_of(
     st.sampled_from(["", "status", "Melding", "melding ", "__init__", "signal_melding", "x" * 200, "melding\x00"]),
     st.text(max_size=80),
 )
+EVENT_NAMES_OF = {versie: st.one_of(names, names, OTHER_NAMES) for versie, names in CONTRACT_NAMES_OF.items()}
+event_names = EVENT_NAMES_OF[CONTRACT_VERSIE]
 
 
-def payloads_for(name: str, *, may_close: bool = True) -> st.SearchStrategy[Any]:
+def payloads_for(name: str, *, may_close: bool = True, versie: int = CONTRACT_VERSIE) -> st.SearchStrategy[Any]:
     """Any JSON value or a near-valid payload; for an event that closes a case, only refused ones unless asked."""
-    if name in CLOSING and not may_close:
-        return surely_refused(name)
-    if name not in EVENTS:
-        return st.one_of(json_values, st.sampled_from(list(VALID.values())))
-    return st.one_of(json_values, near_valid(name), near_valid(name))
+    if name in CLOSING_OF[versie] and not may_close:
+        return surely_refused(name, versie)
+    if name not in EVENTS_OF[versie]:
+        return st.one_of(json_values, st.sampled_from(list(VALID_OF[versie].values())))
+    return st.one_of(json_values, near_valid(name, versie), near_valid(name, versie))
 
 
-def events(*, may_close: bool = True, names: st.SearchStrategy[str] = event_names) -> st.SearchStrategy[Any]:
-    """``(name, payload)``: contract names and arbitrary strings, each with any payload."""
-    return names.flatmap(lambda name: st.tuples(st.just(name), payloads_for(name, may_close=may_close)))
+def events(
+    *, may_close: bool = True, names: st.SearchStrategy[str] | None = None, versie: int = CONTRACT_VERSIE
+) -> st.SearchStrategy[Any]:
+    """``(name, payload)`` of contract ``versie``: its names and arbitrary strings, each with any payload."""
+    names = EVENT_NAMES_OF[versie] if names is None else names
+    return names.flatmap(lambda name: st.tuples(st.just(name), payloads_for(name, may_close=may_close, versie=versie)))
 
 
 def strings_in(value: Any) -> Iterator[str]:
@@ -235,8 +278,7 @@ def assert_fit_to_show(reason: str, sent: Any) -> None:
 # ------------------------------------------------------------------------------------------------ pure rules
 
 
-def _many_refusals() -> CaseState:
-    state = in_phase(1)
+def _many_refusals(state: CaseState) -> CaseState:
     for number in range(rules.MAX_AFGEWEZEN + 5):
         state = rules.receive(state, "voortgang", {"toelichting": number}, LATER)
     return state
@@ -244,14 +286,45 @@ def _many_refusals() -> CaseState:
 
 STATES: dict[str, CaseState] = {
     **{f"ready-for-{s.id}": s.setup() for s in SCENARIOS},  # every event has a state that accepts it
-    "voortraject": in_phase(0),
-    "pupil-of-4": opened(age=4),
-    "from-abroad": opened(uit_buitenland=True),
-    "vo-outside-rotterdam": in_phase(3, sector="VO", woont_in_rotterdam=False),
-    "closed": go(in_phase(1), "intrekken", {"reden": "Ten onrechte gemeld."}),
-    "refusals-at-the-bound": _many_refusals(),
+    "voortraject": v1.in_phase(0),
+    "pupil-of-4": v1.opened(age=4),
+    "from-abroad": v1.opened(uit_buitenland=True),
+    "vo-outside-rotterdam": v1.in_phase(3, sector="VO", woont_in_rotterdam=False),
+    "closed": v1.go(v1.in_phase(1), "intrekken", {"reden": "Ten onrechte gemeld."}),
+    "refusals-at-the-bound": _many_refusals(v1.in_phase(1)),
 }
-state_names = st.sampled_from(sorted(STATES))
+"""Cases of version 1 (started before version 2, they keep its rules)."""
+
+
+def _v2_visited(sector: str = "PO") -> CaseState:
+    return v2.go(v2.to_taskforce(sector), "huisbezoek", {"samenvatting": "Verslag."}, "taskforce")
+
+
+STATES_V2: dict[str, CaseState] = {
+    "voortraject": v2.in_phase(0),
+    "melding": v2.in_phase(1),
+    "oudergesprek": v2.in_phase(2),
+    "plan": v2.in_phase(3),
+    "vo-plan": v2.in_phase(3, sector="VO"),
+    "route-3.2-applied": v2.go(v2.on_route("3.2"), "aanmelding_andere_school", {"school_brin": "34CD"}, "school"),
+    "route-3.4-vrijstelling": v2.go(v2.on_route("3.4"), "vrijstelling", {"status": "aangevraagd"}, "ouders"),
+    "route-tlv": v2.on_route("3.3", "tlv_so"),
+    "coordinator": v2.to_coordinator(),
+    "taskforce": v2.to_taskforce(),
+    "vo-taskforce-visited": _v2_visited("VO"),
+    "taskforce-visited": _v2_visited(),
+    "placed-elsewhere": v2.placed("ingeschreven_andere_school"),
+    "ready-to-close": v2.ready_to_close(),
+    "pupil-of-4": v2.opened(age=4),
+    "from-abroad": v2.opened(uit_buitenland=True),
+    "vo-outside-rotterdam": v2.in_phase(3, sector="VO", woont_in_rotterdam=False),
+    "closed": v2.go(v2.ready_to_close(), "afronden", {"toelichting": "Klaar."}, "scp"),
+    "refusals-at-the-bound": _many_refusals(v2.in_phase(1)),
+}
+"""Cases of version 2, at every phase and on every path (PO and VO, the Taskforce, phase 4)."""
+STATES_OF = {1: STATES, 2: STATES_V2}
+STATE_NAMES_OF = {versie: st.sampled_from(sorted(states)) for versie, states in STATES_OF.items()}
+VERSIONS = [pytest.param(1, id="v1"), pytest.param(2, id="v2")]
 
 
 def assert_serialisable(state: CaseState) -> None:
@@ -273,46 +346,51 @@ def assert_the_case_goes_on(state: CaseState) -> None:
     assert_serialisable(later)
 
 
+@pytest.mark.parametrize("versie", VERSIONS)
 @settings(max_examples=1000 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(where=state_names, event=events())
+@given(data=st.data())
 def test_a_signal_with_any_name_and_payload_is_applied_or_refused_never_raised(
-    where: str, event: tuple[str, Any]
+    versie: int, data: st.DataObject
 ) -> None:
-    name, payload = event
-    before = STATES[where]
+    where = data.draw(STATE_NAMES_OF[versie], label="where")
+    name, payload = data.draw(events(versie=versie), label="event")
+    before = STATES_OF[versie][where]
+    assert before.versie == versie
 
     after = rules.receive(before, name, payload, LATER)
 
     assert_serialisable(after)
     assert_the_case_goes_on(after)
     if after.afgewezen_totaal == before.afgewezen_totaal:  # accepted (or the same event again)
-        assert name in EVENTS
-        rules.parse(name, payload)  # only what the contract accepts is ever applied
+        assert name in EVENTS_OF[versie]
+        rules.parse(name, payload, versie)  # only what the case's contract accepts is ever applied
         return
     assert after.afgewezen_totaal == before.afgewezen_totaal + 1
     assert len(after.afgewezen) == min(len(before.afgewezen) + 1, rules.MAX_AFGEWEZEN)
     refusal = after.afgewezen[-1]
-    assert refusal.gebeurtenis == name or (name not in EVENTS and len(refusal.gebeurtenis) <= 60)
+    assert refusal.gebeurtenis == name or (name not in EVENTS_OF[versie] and len(refusal.gebeurtenis) <= 60)
     assert refusal.gebeurtenis.isprintable()
     assert_fit_to_show(refusal.reden, [name, payload])
     unchanged = {"afgewezen", "afgewezen_totaal"}
     assert after.model_dump(exclude=unchanged) == before.model_dump(exclude=unchanged)
 
 
+@pytest.mark.parametrize("versie", VERSIONS)
 @settings(max_examples=1000 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(where=state_names, event=events(names=CONTRACT_NAMES))
-def test_an_update_is_refused_by_its_validator_or_applied_by_its_handler(where: str, event: tuple[str, Any]) -> None:
+@given(data=st.data())
+def test_an_update_is_refused_by_its_validator_or_applied_by_its_handler(versie: int, data: st.DataObject) -> None:
     """The update's two steps as the workflow runs them: what the validator lets through, the handler applies."""
-    name, payload = event
-    before = STATES[where]
+    where = data.draw(STATE_NAMES_OF[versie], label="where")
+    name, payload = data.draw(events(names=CONTRACT_NAMES_OF[versie], versie=versie), label="event")
+    before = STATES_OF[versie][where]
     try:
-        parsed = rules.parse(name, payload)
+        parsed = rules.parse(name, payload, versie)
         rules.check(before, name, parsed, LATER)  # the validator
     except rules.Weigering as refused:
         assert_fit_to_show(refused.reden, payload)
         assert refused.reden.startswith(f"{name}: ")
         return
-    after = rules.apply(before, name, rules.parse(name, payload), LATER)  # the handler: must not refuse now
+    after = rules.apply(before, name, rules.parse(name, payload, versie), LATER)  # the handler: must not refuse now
     assert_serialisable(after)
     assert_the_case_goes_on(after)
     assert after.afgewezen == before.afgewezen

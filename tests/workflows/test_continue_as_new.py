@@ -1,8 +1,9 @@
 """A case that runs for two years keeps a short history: it continues as new, and nothing is lost or done twice.
 
 Two years of simulated time on the time-skipping server, with a progress report (``voortgang``) every week and the
-procedure's steps in between: the escalation at twelve weeks, route 3.2 and, near the end, an application at another
-school whose zorgplicht term is still ahead when the two years are over. The case's own policy (a longer zorgplicht
+procedure's steps in between: the twelve-week check, left undecided, so that the case escalates to the coordinator
+when its due date passes; route 3.2, whose tasks (finding a school, applying) go overdue; and, near the end, an
+application at another school whose zorgplicht term is still ahead when the two years are over. The case's own policy (a longer zorgplicht
 term and another hour for its terms) must come through every run.
 """
 
@@ -17,7 +18,7 @@ from temporalio.client import Client, WorkflowHandle
 
 from tests.cases import eventually, pupil, start, status_of
 from tests.fixtures.temporal import case_worker
-from workflows.calendar import amsterdam_date, amsterdam_moment
+from workflows.calendar import add_working_days, amsterdam_date, amsterdam_moment
 from workflows.contract import CaseStatus, Escalatie
 from workflows.policy import Beleid
 from workflows.thuiszitter import CONTINUE_AS_NEW_AFTER_EVENTS
@@ -61,7 +62,7 @@ async def test_a_two_year_case_continues_as_new_and_keeps_everything(time_env, r
         handle = await start(worker.client, pupil(day, beleid=POLICY), worker.task_queue)
         case_id = f"{handle.id}:{handle.result_run_id}"
         try:
-            await _two_years(time_env, handle, day)
+            overdue = await _two_years(time_env, handle, day)
             applied_on = day + timedelta(weeks=APPLIED_IN_WEEK)
             term_day = applied_on + timedelta(days=POLICY.zorgplicht_dagen)
 
@@ -82,24 +83,33 @@ async def test_a_two_year_case_continues_as_new_and_keeps_everything(time_env, r
                     "melding": 1,
                     "leerplicht_registratie": 1,
                     "oudergesprek": 1,
+                    "taak_afgerond": 1,
                     "plan_van_aanpak": 1,
                     "route": 1,
                     "voortgang": WEEKS,
                     "waarschuwing_56": 1,
                     "waarschuwing_70": 1,
-                    "opschalen": 1,
+                    "twaalf_weken": 1,  # the check opens ...
+                    "opschalen": 1,  # ... and, undecided, escalates when its due date passes
                     "aanmelding_andere_school": 1,
+                    # the tasks of route 3.2 went overdue (each reminded once) until the application in week 100
+                    **{f"te_laat_{taak_id}": 1 for taak_id in overdue},
                 }
             )
             assert Counter(line.gebeurtenis for line in s.tijdlijn) == expected
             assert len(s.tijdlijn) == sum(expected.values())
             assert [line.tijd for line in s.tijdlijn] == sorted(line.tijd for line in s.tijdlijn)
             (escalation,) = [line for line in s.tijdlijn if line.gebeurtenis == "opschalen"]
-            assert escalation.door == SYSTEEM and amsterdam_date(escalation.tijd) == day + timedelta(days=84)
+            check_due = add_working_days(day + timedelta(days=84), 10)
+            assert escalation.door == SYSTEEM and amsterdam_date(escalation.tijd) == check_due + timedelta(days=1)
             assert s.escalatie is Escalatie.COORDINATOR
             assert (s.fase, s.route) == (3, "3.2")
             assert s.weken_thuis == WEEKS
-            assert (s.volgende_termijn_op, s.volgende_termijn) == (term_day, "zorgplichttermijn ontvangende school")
+            # the next term: the weekly report falls due (it stopped with the two years), before the zorgplicht term
+            report = next(t for t in s.open_taken if t.taak == "voortgang_melden")
+            assert report.uiterlijk is not None and report.uiterlijk < term_day
+            assert s.volgende_termijn == f"taak {report.id} te laat" and s.volgende_termijn_op is not None
+            assert report.uiterlijk < s.volgende_termijn_op < term_day
             open_tasks = {(t.rol.value, t.taak): t.uiterlijk for t in s.open_taken}
             assert open_tasks[("school", "besluit_ontvangende_school")] == term_day
             assert ("coordinator", "besluit_taskforce") in open_tasks
@@ -111,9 +121,12 @@ async def test_a_two_year_case_continues_as_new_and_keeps_everything(time_env, r
             recorded = Counter(row.gebeurtenis for row in rows)
             assert recorded["voortgang"] == WEEKS
             assert recorded["twaalf_weken"] == recorded["waarschuwing_56"] == recorded["waarschuwing_70"] == 1
+            assert all(recorded[f"te_laat_{taak_id}"] == 1 for taak_id in overdue)
             assert recorded["aanmelding"] == recorded["aanmelding_andere_school"] == 1
             notifications = await register.notifications_for(case_id)
-            assert Counter(n.sjabloon for n in notifications)["voortgang"] == 2 * WEEKS
+            # the school's progress goes to the parents, the SCP and Leerplicht
+            progress = Counter(n.rol for n in notifications if n.sjabloon == "voortgang")
+            assert progress == {"ouders": WEEKS, "scp": WEEKS, "leerplicht": WEEKS}
             assert len({n.sleutel for n in notifications}) == len(notifications)
             row = await register.case(case_id)
             assert row is not None
@@ -141,10 +154,17 @@ async def test_a_two_year_case_continues_as_new_and_keeps_everything(time_env, r
             await handle.terminate("einde test")
 
 
-async def _two_years(time_env: Any, handle: WorkflowHandle[Any, Any], day: date) -> None:
-    """A weekly progress report for two years, with the procedure's steps on their weeks."""
+async def _two_years(time_env: Any, handle: WorkflowHandle[Any, Any], day: date) -> list[str]:
+    """A weekly progress report for two years, with the procedure's steps on their weeks. Returns the ids of the
+    tasks that go overdue: finding a school and applying there, open from the choice of route 3.2 in week 2 until
+    the application in week 100."""
     await send(handle, "leerplicht_registratie", {"lba_geregistreerd_op": day.isoformat(), "door": "leerplicht"})
-    await send(handle, "oudergesprek", {"deelnemers": ["school", "ouders", "scp"], "door": "school"})
+    s = await send(handle, "oudergesprek", {"deelnemers": ["school", "ouders", "scp"], "door": "school"})
+    # the SCP checks the Kindkans hulpvraag the system made, and says so
+    (hulpvraag,) = [t for t in s.open_taken if t.taak == "hulpvraag_controleren"]
+    s = await send(handle, "taak_afgerond", {"taak_id": hulpvraag.id, "toelichting": "formulier klopt", "door": "scp"})
+    assert hulpvraag.id not in {t.id for t in s.open_taken}
+    overdue: list[str] = []
     steps: dict[int, tuple[str, dict[str, Any]]] = {
         1: ("plan_van_aanpak", {"in_opp": True, "instemming_ouders": True, "door": "school"}),
         2: ("route", {"route": "3.2", "door": "school"}),
@@ -154,5 +174,13 @@ async def _two_years(time_env: Any, handle: WorkflowHandle[Any, Any], day: date)
         target = amsterdam_moment(day + timedelta(weeks=week), 12)
         await time_env.sleep(target - await time_env.get_current_time())
         if week in steps:
-            await send(handle, *steps[week])
+            s = await send(handle, *steps[week])
+            if steps[week][0] == "route":
+                overdue = [
+                    t.id
+                    for t in s.open_taken
+                    if t.taak in ("passende_school_zoeken", "schriftelijk_aanmelden") and t.id
+                ]
+                assert len(overdue) == 2
         await send(handle, "voortgang", {"toelichting": f"week {week}: contact met de ouders", "door": "school"})
+    return overdue

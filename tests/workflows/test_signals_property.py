@@ -2,14 +2,17 @@
 
 Other services send events as fire-and-forget signals, and not all of them send what the contract says. Here a
 seeded random generator plays those services against real cases on the time-skipping server, with a real worker
-and the real case register: valid events in and out of order, malformed payloads (wrong types, no JSON object,
-unknown fields, control characters, huge texts), dates in the future, the same event twice, and weeks passing in
+and the real case register: valid events in and out of order, and now and then from a role that may not send them
+(contract version 2: every event names who acted), malformed payloads (wrong types, no JSON object, unknown fields,
+unknown roles, control characters, huge texts), dates in the future, the same event twice, and weeks passing in
 between. Then, per case:
 
 - no workflow task ever failed (the history has no ``WorkflowTaskFailed``) and the case completes normally;
 - the register's lines (``vastleggen``) are numbered without gaps and their phases and escalations only move forward;
 - a closed case has an outcome and no open tasks; a pupil of 4 has no Leerplicht task or registration call;
-- the Taskforce only has a case after an ``opschalen`` with both afstemmingen (and, for VO, a pupil in Rotterdam);
+- the Taskforce only has a case after an ``opschalen`` by the role that may (the coordinator in PO, the Koersloket
+  in VO) with the afstemmingen the procedure asks (and, for VO, a pupil in Rotterdam); a VO case never goes to a
+  coordinator;
 - each term fires at most once; every call and message belongs to the case;
 - every signal that could not be accepted is in ``status.afgewezen`` with a reason.
 
@@ -18,7 +21,6 @@ The generator is seeded per case, so a failure names the seed and the events tha
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -30,13 +32,13 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from tests.cases import eventually, pupil, start, status_of
+from tests.cases import door_for, eventually, pupil, start, status_of
 from tests.fixtures.temporal import CaseWorker, case_worker
 from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings
 from workflows import rules
 from workflows.calendar import amsterdam_date
-from workflows.contract import EVENTS, ROUTE_33_VARIANTEN, CaseStatus
+from workflows.contract import EVENTS, ROUTE_33_VARIANTEN_PER_SECTOR, CaseStatus, Door, Sector
 
 CASES = 20
 TERM_KEYS = (
@@ -47,6 +49,10 @@ TERM_KEYS = (
     "oudergesprek_herinnering",
     "plan_herinnering",
     "zorgplicht",
+    "leerplichtig",
+    "check_besluit_",
+    "herbeoordeling_",
+    "te_laat_",
 )
 LEERPLICHT_TASKS = {"lba_registreren", "leerplichtmelding_controleren", "vrijstelling_doorzetten"}
 
@@ -57,23 +63,35 @@ MALFORMED: list[tuple[str, Any]] = [
     ("route", ["3.1"]),
     ("intrekken", True),
     ("passende_plek", None),
-    ("oudergesprek", {"deelnemers": "iedereen"}),
-    ("route", {"route": "3.3"}),
-    ("route", {"route": "3.5"}),
-    ("opschalen", {"niveau": "wethouder", "reden": "x"}),
-    ("opschalen", {"niveau": "taskforce", "reden": "x", "afgestemd_met_leerplicht": "ja"}),
-    ("leerplicht_registratie", {"lba_geregistreerd_op": "morgen"}),
-    ("plan_van_aanpak", {"in_opp": "ja", "instemming_ouders": True}),
-    ("voortgang", {"toelichting": "x" * 5000}),
-    ("voortgang", {"toelichting": "stand\x00van zaken"}),
+    ("oudergesprek", {"deelnemers": "iedereen", "door": "school"}),
+    ("route", {"route": "3.3", "door": "school"}),
+    ("route", {"route": "3.5", "door": "school"}),
+    ("opschalen", {"niveau": "wethouder", "reden_code": "overig", "reden": "x", "door": "scp"}),
+    (
+        "opschalen",
+        {"niveau": "taskforce", "reden_code": "overig", "reden": "x", "afgestemd_met_leerplicht": "ja", "door": "scp"},
+    ),
+    ("opschalen", {"niveau": "coordinator", "reden": "zonder code", "door": "scp"}),
+    ("opschalen", {"niveau": "coordinator", "reden_code": "te_traag", "reden": "x", "door": "scp"}),
+    ("leerplicht_registratie", {"lba_geregistreerd_op": "morgen", "door": "leerplicht"}),
+    ("plan_van_aanpak", {"in_opp": "ja", "instemming_ouders": True, "door": "school"}),
+    ("voortgang", {"toelichting": "x" * 5000, "door": "school"}),
+    ("voortgang", {"toelichting": "stand\x00van zaken", "door": "school"}),
     ("voortgang", {"toelichting": "Stand van zaken.", "door": "school\x00"}),
-    ("voortgang", {"toelichting": "Stand van zaken.", "datum": "2999-01-01"}),
-    ("huisbezoek", {"samenvatting": "Verslag.", "bsn": "123456782"}),
-    ("vrijstelling", {"status": "misschien"}),
-    ("wachtlijst", {"op_wachtlijst": "soms"}),
-    ("aanmelding_andere_school", {"school_brin": "de school om de hoek"}),
-    ("startdatum_correctie", {"startdatum": "2999-01-01", "reden": "x"}),
-    ("taskforce_besluit", {}),
+    ("voortgang", {"toelichting": "Stand van zaken.", "door": "directeur"}),
+    ("voortgang", {"toelichting": "Zonder wie het deed."}),
+    ("voortgang", {"toelichting": "Stand van zaken.", "datum": "2999-01-01", "door": "school"}),
+    ("huisbezoek", {"samenvatting": "Verslag.", "bsn": "123456782", "door": "taskforce"}),
+    ("vrijstelling", {"status": "misschien", "door": "ouders"}),
+    ("wachtlijst", {"op_wachtlijst": "soms", "door": "school"}),
+    ("aanmelding_andere_school", {"school_brin": "de school om de hoek", "door": "ouders"}),
+    ("startdatum_correctie", {"startdatum": "2999-01-01", "reden": "x", "door": "leerplicht"}),
+    ("taskforce_besluit", {"door": "taskforce"}),
+    ("beoordeling", {"uitzicht": "x", "herbeoordeling_op": "volgende maand", "door": "scp"}),
+    ("afronden", {"door": "scp"}),
+    ("taak_afgerond", {"taak_id": "taak-1", "toelichting": "x", "door": "scp"}),
+    ("gegevens_wijzigen", {"door": "coordinator"}),
+    ("document_toegevoegd", {"soort": "foto", "verwijzing": "x", "door": "school"}),
 ]
 
 
@@ -100,12 +118,14 @@ class Story:
 
 
 def next_event(rng: random.Random, status: CaseStatus) -> tuple[str, dict[str, Any]]:
-    """An event that a person in the procedure might send now (it may still be refused)."""
-    contact = "scp" if status.sector.value == "PO" else "koersloket"
+    """An event that a person in the procedure might send now (it may still be refused): mostly from the role that
+    usually sends it, now and then from any role."""
+    sector = status.sector.value
+    contact = "scp" if sector == "PO" else "koersloket"
     today = amsterdam_date(status.tijdlijn[-1].tijd) if status.tijdlijn else status.startdatum
     forward: list[tuple[str, dict[str, Any]]] = []
     if status.fase == 0:
-        forward.append(("melding", {"gemeld_bij_leerplicht": rng.random() < 0.5, "door": "school"}))
+        forward.append(("melding", {"gemeld_bij_leerplicht": rng.random() < 0.5}))
     if status.fase == 1:
         forward.append(
             ("oudergesprek", {"deelnemers": ["school", "ouders", contact, *rng.sample(["smw", "wijkteam"], 1)]})
@@ -114,13 +134,19 @@ def next_event(rng: random.Random, status: CaseStatus) -> tuple[str, dict[str, A
         forward.append(("plan_van_aanpak", {"in_opp": rng.random() < 0.85, "instemming_ouders": rng.random() < 0.85}))
     if status.fase == 3 and status.route is None:
         route = rng.choice(["3.1", "3.2", "3.3", "3.4"])
-        forward.append(
-            ("route", {"route": route, "variant": rng.choice(ROUTE_33_VARIANTEN) if route == "3.3" else None})
-        )
+        variants = ROUTE_33_VARIANTEN_PER_SECTOR[Sector(sector)]
+        forward.append(("route", {"route": route, "variant": rng.choice(variants) if route == "3.3" else None}))
+    if status.fase == 4:
+        forward.append(("uitschrijving", {"uitgeschreven_op": today.isoformat()}))
+        forward.append(("afronden", {"toelichting": "Gecontroleerd."}))
+    if status.twaalf_weken_check is not None and status.twaalf_weken_check.stand == "open":
+        ahead = today + timedelta(days=rng.randint(1, 50))
+        door = "coordinator" if status.escalatie.value == "coordinator" else contact
+        forward.append(("beoordeling", {"uitzicht": "Er is uitzicht.", "herbeoordeling_op": ahead, "door": door}))
     options: list[tuple[str, dict[str, Any]]] = [
         *forward,
         *forward,
-        ("leerplicht_registratie", {"lba_geregistreerd_op": status.startdatum.isoformat(), "door": "leerplicht"}),
+        ("leerplicht_registratie", {"lba_geregistreerd_op": status.startdatum.isoformat()}),
         ("wachtlijst", {"op_wachtlijst": not status.wachtlijst}),
         ("voortgang", {"toelichting": f"Stand van zaken {rng.randint(1, 3)}."}),
         (
@@ -130,11 +156,12 @@ def next_event(rng: random.Random, status: CaseStatus) -> tuple[str, dict[str, A
                 "reden": "Volgens de LBA.",
             },
         ),
-        ("opschalen", {"niveau": "coordinator", "reden": "Het gaat te langzaam."}),
+        ("opschalen", {"niveau": "coordinator", "reden_code": "proces_loopt_vast", "reden": "Het gaat te langzaam."}),
         (
             "opschalen",
             {
                 "niveau": "taskforce",
+                "reden_code": "geen_passende_plek",
                 "reden": "Geen plek.",
                 "afgestemd_met_leerplicht": rng.random() < 0.7,
                 "afgestemd_met_school": rng.random() < 0.7,
@@ -148,8 +175,21 @@ def next_event(rng: random.Random, status: CaseStatus) -> tuple[str, dict[str, A
         ("vrijstelling", {"status": rng.choice(["aangevraagd", "aangevraagd", "verleend", "afgewezen"])}),
         ("oudergesprek", {"deelnemers": ["school", "ouders"]}),
         ("melding", {"gemeld_bij_leerplicht": True, "datum": today.isoformat()}),
+        ("document_toegevoegd", {"soort": "opp", "verwijzing": f"dms://opp/{rng.randint(1, 3)}"}),
+        ("leerplicht_interventie", {"soort": "gesprek", "toelichting": "Gesprek met de ouders."}),
+        ("toewijzen", {"rol": contact, "persoon": f"medewerker-{rng.randint(1, 3)}"}),
+        ("gegevens_wijzigen", {"regio": rng.choice(["Noord", "Zuid"])}),
     ]
-    return rng.choice(options)
+    if status.open_taken:
+        taak = rng.choice(status.open_taken)
+        options.append(("taak_afgerond", {"taak_id": taak.id, "toelichting": "Gedaan.", "door": taak.rol.value}))
+    name, payload = rng.choice(options)
+    payload = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in payload.items()}
+    if "door" not in payload:
+        payload["door"] = door_for(name, sector, payload, uit_buitenland=status.uit_buitenland)
+    if rng.random() < 0.1:
+        payload["door"] = rng.choice(list(Door)).value  # someone who may not, or may
+    return name, payload
 
 
 async def send_signal(handle: WorkflowHandle[Any, Any], story: Story, name: str, payload: Any, kind: str) -> bool:
@@ -167,9 +207,10 @@ async def drive_case(env: WorkflowEnvironment, worker: CaseWorker, seed: int) ->
     rng = random.Random(seed)
     today = amsterdam_date(await env.get_current_time())
     abroad = rng.random() < 0.15
+    sector = rng.choice(["PO", "VO"])
     fields: dict[str, Any] = {
-        "age": rng.choice([4, 4, 5, 9, 13, 16]),
-        "sector": rng.choice(["PO", "VO"]),
+        "age": rng.choice([4, 4, 5, 9, 13] if sector == "PO" else [10, 13, 16, 18]),  # PO 4 to 13, VO 10 to 18
+        "sector": sector,
         "regio": rng.choice(["Noord", "Zuid"]),
         "fase": 1 if abroad else rng.choice([0, 1]),
         "woont_in_rotterdam": rng.random() < 0.7,
@@ -195,28 +236,45 @@ async def drive_case(env: WorkflowEnvironment, worker: CaseWorker, seed: int) ->
             kind = "valid"
         if not await send_signal(handle, story, name, payload, kind):
             break
-        if rng.random() < 0.05:  # now and then a case closes along the way
-            closing = (
-                ("passende_plek", {"uitkomst": "terug_op_school"})
+        if rng.random() < 0.05:  # now and then a case finds its place and closes along the way (phase 4)
+            contact = "leerplicht_absoluut_verzuim" if abroad else door_for("afronden", fields["sector"])
+            closing = [
+                ("passende_plek", {"uitkomst": "terug_op_school", "door": "school"})
                 if not abroad
-                else ("passende_plek", {"uitkomst": "ingeschreven_andere_school", "school_brin": "78GH"})
-            )
-            if not await send_signal(handle, story, *closing, kind="valid"):
+                else (
+                    "passende_plek",
+                    {"uitkomst": "ingeschreven_andere_school", "school_brin": "78GH", "door": "school"},
+                ),
+                ("afronden", {"toelichting": "Gecontroleerd en afgerond.", "door": contact}),
+            ]
+            for name, payload in closing:
+                if not await send_signal(handle, story, name, payload, kind="valid"):
+                    break
+            if story.closed_early:
                 break
     if not story.closed_early:
-        await send_signal(handle, story, "intrekken", {"reden": f"Einde van de proef {seed}."}, "valid")
+        door = "leerplicht" if abroad else door_for("intrekken", fields["sector"])
+        await send_signal(handle, story, "intrekken", {"reden": f"Einde van de proef {seed}.", "door": door}, "valid")
     return handle, story
 
 
-async def check_case(handle: WorkflowHandle[Any, Any], story: Story, register: Register) -> None:
+async def closed(handle: WorkflowHandle[Any, Any], story: object = "", within: float = 30) -> Any:
+    """The result of a case that must close now. Waits on the case's state, not on its result: on the time-skipping
+    server waiting for a result moves the clock on until the case completes, and a case that never closes would
+    take the shared clock centuries ahead."""
     try:
-        result = await asyncio.wait_for(handle.result(), timeout=60)
-    except (TimeoutError, RPCError):  # the case hangs, e.g. on an activity that can never succeed
+        await eventually(handle.describe, lambda d: d.status is not WorkflowExecutionStatus.RUNNING, within=within)
+    except AssertionError:
         description = await handle.describe()
         stuck = [
             (a.activity_type, a.attempt, a.last_failure.message) for a in description.raw_description.pending_activities
         ]
         raise AssertionError(f"the case did not close; pending activities {stuck}\n{story}") from None
+    return await handle.result()
+
+
+async def check_case(handle: WorkflowHandle[Any, Any], story: Story, register: Register) -> None:
+    result = await closed(handle, story, within=60)
     final = CaseStatus.model_validate(result)
     description = await handle.describe()
     assert description.status is WorkflowExecutionStatus.COMPLETED, story
@@ -237,6 +295,8 @@ async def check_case(handle: WorkflowHandle[Any, Any], story: Story, register: R
     assert fases == sorted(fases), f"phase went back in the register: {fases}\n{story}"
     levels = [("geen", "coordinator", "taskforce").index(r.escalatie) for r in rows]
     assert levels == sorted(levels), story
+    if story.aanmelding["sector"] == "VO":
+        assert "coordinator" not in {r.escalatie for r in rows}, f"a VO case went to a coordinator\n{story}"
     assert rows[-1].fase == final.fase and rows[-1].escalatie == final.escalatie.value, story
     term_lines = Counter(r.gebeurtenis for r in rows if r.gebeurtenis.startswith(TERM_KEYS))
     assert all(n == 1 for n in term_lines.values()), f"a term fired twice: {term_lines}\n{story}"
@@ -252,14 +312,16 @@ async def check_case(handle: WorkflowHandle[Any, Any], story: Story, register: R
         assert not [r for r in registrations if r.systeem in ("kindkans", "sisa")], story
         assert not {n.rol for n in notifications} & {"school", "scp", "koersloket"}, story
     if "taskforce" in {r.escalatie for r in rows}:
+        may_escalate = "coordinator" if story.aanmelding["sector"] == "PO" else "koersloket"
         allowed = [
             s
             for s in story.sent
             if s.name == "opschalen"
             and s.kind == "valid"
             and s.payload["niveau"] == "taskforce"
-            and s.payload["afgestemd_met_leerplicht"]
-            and s.payload["afgestemd_met_school"]
+            and s.payload["door"] == may_escalate
+            and (s.payload["afgestemd_met_leerplicht"] or story.aanmelding["age"] == 4)  # no Leerplicht for 4
+            and (s.payload["afgestemd_met_school"] or story.aanmelding["uit_buitenland"])  # no school from abroad
         ]
         assert allowed, f"with the Taskforce without an allowed opschalen\n{story}"
         assert story.aanmelding["sector"] == "PO" or story.aanmelding["woont_in_rotterdam"], story
@@ -306,11 +368,11 @@ async def test_a_signal_with_an_unknown_event_name_is_recorded_as_refused(
         today = amsterdam_date(await time_env.get_current_time())
         handle = await start(worker.client, pupil(today), worker.task_queue)
         await handle.signal("verhuizing", {"naar": "Utrecht"})
-        await handle.signal("voortgang", {"toelichting": "Stand van zaken."})
+        await handle.signal("voortgang", {"toelichting": "Stand van zaken.", "door": "school"})
         s = await eventually(lambda: status_of(handle), lambda s: "voortgang" in [r.gebeurtenis for r in s.tijdlijn])
         assert [(a.gebeurtenis, a.reden) for a in s.afgewezen] == [("verhuizing", "onbekende gebeurtenis 'verhuizing'")]
-        await handle.signal("intrekken", {"reden": "Einde van de proef."})
-        await handle.result()
+        await handle.signal("intrekken", {"reden": "Einde van de proef.", "door": "scp"})
+        await closed(handle)
 
 
 async def test_a_signal_with_more_than_one_argument_is_refused_without_failing_the_case(
@@ -319,12 +381,14 @@ async def test_a_signal_with_more_than_one_argument_is_refused_without_failing_t
     async with case_worker(time_env, register, test_settings) as worker:
         today = amsterdam_date(await time_env.get_current_time())
         handle = await start(worker.client, pupil(today), worker.task_queue)
-        await handle.signal("voortgang", args=[{"toelichting": "Eén."}, {"toelichting": "Twee."}])
-        await handle.signal("wachtlijst", {"op_wachtlijst": True})
+        await handle.signal(
+            "voortgang", args=[{"toelichting": "Eén.", "door": "school"}, {"toelichting": "Twee.", "door": "school"}]
+        )
+        await handle.signal("wachtlijst", {"op_wachtlijst": True, "door": "school"})
         s = await eventually(lambda: status_of(handle), lambda s: s.wachtlijst)
         assert [a.gebeurtenis for a in s.afgewezen] == ["voortgang"]
-        await handle.signal("intrekken", {"reden": "Einde van de proef."})
-        await handle.result()
+        await handle.signal("intrekken", {"reden": "Einde van de proef.", "door": "scp"})
+        await closed(handle)
         async for event in handle.fetch_history_events():
             assert event.event_type != EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
 
