@@ -262,7 +262,9 @@ def school_and_contact(state: CaseState) -> tuple[Rol, ...]:
 
 
 def route_andere_school(state: CaseState) -> bool:
-    return state.route == "3.2" or (state.route == "3.3" and state.route_variant == "andere_reguliere_school")
+    return state.route == "3.2" or (
+        state.route == "3.3" and state.route_variant in ("andere_reguliere_school", "andere_vo_school")
+    )
 
 
 def uitkomst_tekst(state: CaseState) -> str:

@@ -114,8 +114,8 @@ def close(state: CaseState, now: datetime, *, afsluiten_actie: Actie) -> None:
         rollen += [Rol.SCHOOL, state.contactrol]
     if state.leerplichtig and state.melding_op is not None:  # Leerplicht only knows a case once it was reported
         rollen.append(state.leerplichtrol)
-    if state.escalatie is not Escalatie.GEEN:
-        rollen.append(Rol.COORDINATOR)
+    if state.escalatie is not Escalatie.GEEN and (state.versie < 2 or state.aanmelding.sector is Sector.PO):
+        rollen.append(Rol.COORDINATOR)  # version 2: VO has no PPO coordinator
     if state.escalatie is Escalatie.TASKFORCE:
         rollen.append(Rol.TASKFORCE)
     if state.regiehouder is Regiehouder.WIJKTEAM:

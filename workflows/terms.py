@@ -86,10 +86,12 @@ def terms(state: CaseState) -> list[Termijn]:
         found.append(Termijn.of(Termijnsoort.TWAALF_WEKEN, state.deadline_12_weken, "twaalfwekentermijn"))
     if state.fase >= 1 and state.melding_op is not None:
         if state.leerplichtig and state.lba_geregistreerd_op is None:
+            # Leerplicht hears of the case at the melding, or (version 2) on the day the pupil becomes leerplichtig
+            gemeld = max(state.melding_op, state.leerplichtig_vanaf or state.melding_op)
             found.append(
                 Termijn.of(
                     Termijnsoort.LBA_HERINNERING,
-                    add_working_days(state.melding_op, beleid.lba_herinnering_werkdagen),
+                    add_working_days(gemeld, beleid.lba_herinnering_werkdagen),
                     "registratie in de LBA niet bevestigd",
                 )
             )

@@ -345,6 +345,23 @@ def test_route_records_the_solution_with_its_tasks_and_calls(
         assert aanmelding.gegevens == {"soort_onderwijs": variant.removeprefix("tlv_").upper(), "school_brin": "12AB"}
 
 
+@pytest.mark.parametrize("route", ["3.1", "3.2", "3.4"])
+def test_route_other_than_33_keeps_any_variant_it_is_given(route: str) -> None:
+    """Version 1 checks the variant of route 3.3 only: another route keeps what the sender wrote."""
+    state = go(in_phase(3), "route", {"route": route, "variant": "met ambulante begeleiding"})
+    assert (state.route, state.route_variant) == (route, "met ambulante begeleiding")
+
+
+@pytest.mark.parametrize("variant", ["andere_vo_school", "tlv_vso"])
+def test_route_33_knows_no_variant_of_version_2(variant: str) -> None:
+    with pytest.raises(rules.Weigering) as refused:
+        rules.parse("route", {"route": "3.3", "variant": variant}, in_phase(3).versie)
+    assert refused.value.reden == (
+        "route: veld 'variant': bij route 3.3 een van andere_reguliere_school, arrangement, tlv_sbo, tlv_so, "
+        "zorgarrangement"
+    )
+
+
 def test_route_34_gives_the_wijkteam_the_regie_and_the_school_keeps_the_homework() -> None:
     state = on_route("3.4")
     assert state.regiehouder is Regiehouder.WIJKTEAM

@@ -29,7 +29,6 @@ from hypothesis import strategies as st
 from workflows import rules
 from workflows.contract import (
     ESCALATIE_NIVEAU,
-    EVENTS_VERSIE_1 as EVENTS,
     LEEFTIJDEN,
     ROUTE_33_VARIANTEN,
     Aanmelding,
@@ -37,6 +36,9 @@ from workflows.contract import (
     Regiehouder,
     Rol,
     Sector,
+)
+from workflows.contract import (
+    EVENTS_VERSIE_1 as EVENTS,
 )
 from workflows.effects import Bericht, Registratie, Systeem, Vastlegging
 from workflows.policy import Beleid

@@ -14,12 +14,12 @@ from tests.workflows.rules.build import (
     OPENED,
     SCENARIOS,
     TASKFORCE,
+    VERSIE,
     Scenario,
     escalated_to_taskforce,
     go,
     in_phase,
     on_route,
-    VERSIE,
     opened,
     refusal,
 )

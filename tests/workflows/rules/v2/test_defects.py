@@ -250,7 +250,9 @@ def test_a_vo_case_takes_no_ppo_route_and_no_centrale_aanmeldroute(versie: int, 
     state = in_phase(3, sector="VO", versie=versie)
     after = rules.receive(state, "route", by("koersloket", {"route": "3.3", "variant": variant}, versie=versie), LATER)
     assert not accepted(state, after) and after.route is None
-    assert not [e for e in after.openstaand if isinstance(e, Registratie) and e.systeem.value == "centrale_aanmeldroute"]
+    assert not [
+        e for e in after.openstaand if isinstance(e, Registratie) and e.systeem.value == "centrale_aanmeldroute"
+    ]
 
 
 @pytest.mark.parametrize("versie", VERSIONS)
@@ -315,7 +317,9 @@ def test_leerplicht_absoluut_verzuim_is_not_asked_to_check_at_a_school(versie: i
 
 
 def test_the_checks_before_closing_are_named_and_only_then_afronden_closes() -> None:
-    state = go(on_route("3.2"), "passende_plek", {"uitkomst": "ingeschreven_andere_school", "school_brin": "34CD"}, "scp")
+    state = go(
+        on_route("3.2"), "passende_plek", {"uitkomst": "ingeschreven_andere_school", "school_brin": "34CD"}, "scp"
+    )
     refused = rules.receive(state, "afronden", by("scp", {"toelichting": "Klaar."}), LATER)
     assert "nog open: de uitschrijving door de oude school" in refused.afgewezen[-1].reden
     state = go(state, "uitschrijving", {"uitgeschreven_op": "2025-03-01"}, "school")

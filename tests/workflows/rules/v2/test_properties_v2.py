@@ -134,13 +134,17 @@ PAYLOADS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "taskforce_besluit": st.fixed_dictionaries(
         {"besluit": text},
         optional={
-            "acties": st.lists(st.fixed_dictionaries({"rol": roles, "omschrijving": text, "uiterlijk": days}), max_size=3)
+            "acties": st.lists(
+                st.fixed_dictionaries({"rol": roles, "omschrijving": text, "uiterlijk": days}), max_size=3
+            )
         },
     ),
     "vrijstelling": st.fixed_dictionaries({"status": st.sampled_from(["aangevraagd", "verleend", "afgewezen"])}),
     "passende_plek": st.one_of(
         st.fixed_dictionaries({"uitkomst": st.sampled_from(["terug_op_school", "vrijstelling"])}),
-        st.fixed_dictionaries({"uitkomst": st.just("ingeschreven_andere_school"), "school_brin": st.sampled_from(BRINS)}),
+        st.fixed_dictionaries(
+            {"uitkomst": st.just("ingeschreven_andere_school"), "school_brin": st.sampled_from(BRINS)}
+        ),
     ),
     "uitschrijving": st.fixed_dictionaries({"uitgeschreven_op": st.one_of(days, st.just(Ahead(0)))}),
     "afronden": st.fixed_dictionaries({"toelichting": text}),
@@ -295,7 +299,9 @@ def _next_steps(
         forward.append(sent_by("huisbezoek", st.just("taskforce")))
         forward.append(sent_by("taskforce_besluit", st.just("taskforce")))
     if vrijstelling in (None, "afgewezen"):
-        extra.append(sent_by("vrijstelling", st.sampled_from(["ouders", "leerplicht"]), st.just({"status": "aangevraagd"})))
+        extra.append(
+            sent_by("vrijstelling", st.sampled_from(["ouders", "leerplicht"]), st.just({"status": "aangevraagd"}))
+        )
     if vrijstelling == "aangevraagd":
         decision = st.sampled_from([{"status": "verleend"}, {"status": "afgewezen"}])
         extra.append(sent_by("vrijstelling", st.just("leerplicht"), decision))
@@ -476,7 +482,9 @@ KINDS = ["next"] * 20 + ["any"] * 3 + ["malformed"] * 2 + ["wait"] * 5 + ["repea
 time passing, a repeat, or a closure (rarely, so that most examples get far)."""
 
 
-@settings(max_examples=100 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=100 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(pupil=pupils(), data=st.data())
 def test_any_sequence_of_events_from_any_role_keeps_the_invariants_of_version_2(
     pupil: Aanmelding, data: st.DataObject
