@@ -12,8 +12,8 @@ Then, for each scenario, the project and the baseline one after the other:
   the same concurrency: starts per second (from the first reported row to the last), the mean of two rounds of
   which the second starts with the baseline;
 - lifecycle: N cases driven through every phase with signals (melding, oudergesprek, plan, route 3.2,
-  aanmelding_andere_school, voortgang, passende_plek), every activity and register write: cases per second until
-  all are completed;
+  aanmelding_andere_school, voortgang, passende_plek, uitschrijving, afronden; contract version 2, each event from
+  the role that sends it), every activity and register write: cases per second until all are completed;
 - latency: an event sent as an update (``execute_update``) and the status back, one after the other, p50 and p99;
 - replay: a finished case's history replayed with ``Replayer`` (median over repeats): the lifecycle case recorded
   in this run, on the worker's runner (the SDK's unsandboxed runner) and in the SDK's sandbox, each against the
@@ -88,16 +88,30 @@ QUIET_WAIT_SECONDS = 600.0
 CLIENT_CONCURRENCY = 32
 """How many cases the benchmark drives at once in the lifecycle and latency scenarios (project and baseline)."""
 
-LIFECYCLE: list[tuple[str, dict[str, Any]]] = [
-    ("melding", {"gemeld_bij_leerplicht": True, "door": "school"}),
-    ("oudergesprek", {"deelnemers": ["school", "ouders", "scp"]}),
-    ("plan_van_aanpak", {"in_opp": True, "instemming_ouders": True}),
-    ("route", {"route": "3.2"}),
-    ("aanmelding_andere_school", {"school_brin": "34CD"}),
-    ("voortgang", {"toelichting": "Kennismaking op de nieuwe school gepland."}),
-    ("passende_plek", {"uitkomst": "ingeschreven_andere_school", "school_brin": "34CD"}),
-]
+SECTORS = ("PO", "VO")
 UPDATE_EVENT = "voortgang"
+UPDATE_PAYLOAD: dict[str, Any] = {"toelichting": "x", "door": "school"}
+CLOSING = ["afronden", "intrekken"]
+"""The events that close a case (contract version 2): ``passende_plek`` opens phase 4, ``afronden`` closes."""
+
+
+def lifecycle(sector: str) -> list[tuple[str, dict[str, Any]]]:
+    """A case through every phase (contract version 2), each event from the role that sends it: the place found,
+    the old school deregisters, and the SCP (PO) or the Koersloket (VO) checks and closes."""
+    contact = "scp" if sector == "PO" else "koersloket"
+    return [
+        ("melding", {"gemeld_bij_leerplicht": True, "door": "school"}),
+        ("oudergesprek", {"deelnemers": ["school", "ouders", contact], "door": "school"}),
+        ("plan_van_aanpak", {"in_opp": True, "instemming_ouders": True, "door": "school"}),
+        ("route", {"route": "3.2", "door": "school"}),
+        ("aanmelding_andere_school", {"school_brin": "34CD", "door": "ouders"}),
+        ("voortgang", {"toelichting": "Kennismaking op de nieuwe school gepland.", "door": "school"}),
+        ("passende_plek", {"uitkomst": "ingeschreven_andere_school", "school_brin": "34CD", "door": "school"}),
+        ("uitschrijving", {"uitgeschreven_op": today().isoformat(), "door": "school"}),
+        ("afronden", {"toelichting": "Uitschrijving gecontroleerd.", "door": contact}),
+    ]
+
+
 CSV_FIELDS = ["leerling_ref", "geboortedatum", "sector", "regio", "school_brin", "startdatum", "fase"]
 
 
@@ -272,7 +286,8 @@ def rules_cost_per_event(rounds: int, events: int = RULES_MARKS[-1], window: int
         spent: list[float] = []
         for number in range(1, events + 1):
             head = f"voortgang {number}: "
-            payload = {"toelichting": head + "x" * (4000 - len(head)), "door": "d" * 200}
+            # the largest the contract allows: 4,000 characters of text, from the school, with a person id of 64
+            payload = {"toelichting": head + "x" * (4000 - len(head)), "door": "school", "persoon": "p" * 64}
             begun = time.perf_counter()
             state = rules.receive(state, "voortgang", payload, now)
             rules.take_effects(state)
@@ -291,11 +306,15 @@ def today() -> date:
 
 
 def intake_row(ref: str, number: int, *, fase: int = 1) -> dict[str, Any]:
+    """A pupil of a PO (odd ``number``) or VO school (even), of an age that fits the sector (PO 4 to 13, VO 10 to 18
+    on the start date)."""
     start = today() - timedelta(days=3)
+    sector = "PO" if number % 2 else "VO"
+    age = (6 if sector == "PO" else 12) + number % 6
     return {
         "leerling_ref": ref,
-        "geboortedatum": date(start.year - 9 - number % 6, 1 + number % 12, 15).isoformat(),
-        "sector": "PO" if number % 2 else "VO",
+        "geboortedatum": date(start.year - age, 1 + number % 12, 15).isoformat(),
+        "sector": sector,
         "regio": "Noord" if number % 3 else "Zuid",
         "school_brin": f"{10 + number % 80}AB",
         "startdatum": start.isoformat(),
@@ -331,13 +350,14 @@ def effect_counts(row: dict[str, Any], events: Sequence[tuple[str, dict[str, Any
     return at_start, counts
 
 
-def bare_plan(fase: int, events: Sequence[tuple[str, dict[str, Any]]]) -> BarePlan:
-    at_start, counts = effect_counts(intake_row("plan", 1, fase=fase), events)
+def bare_plan(fase: int, events: Sequence[tuple[str, dict[str, Any]]], sector: str = "PO") -> BarePlan:
+    """What the case workflow does for a pupil of ``sector`` (VO runs through Koers VO: fewer calls than PO)."""
+    at_start, counts = effect_counts(intake_row("plan", 1 if sector == "PO" else 2, fase=fase), events)
     per_event: dict[str, int] = {}
     for (name, _), count in zip(events, counts, strict=True):
         if per_event.setdefault(name, count) != count:
             raise RuntimeError(f"{name} has no fixed number of activities")
-    return BarePlan(at_start=at_start, per_event=per_event, closing=["passende_plek", "intrekken"])
+    return BarePlan(at_start=at_start, per_event=per_event, closing=CLOSING)
 
 
 def history_shape(history: WorkflowHistory) -> str:
@@ -510,7 +530,7 @@ class Bench:
         cases = [intake_row(self.ref(scenario, i), i, fase=fase) for i in range(rows)]
         path = write_csv(self.work / f"{scenario}.csv", cases)
         plan_file = self.work / f"plan_{scenario}.json"
-        plan_file.write_text(json.dumps(asdict(bare_plan(fase, [(UPDATE_EVENT, {"toelichting": "x"})]))))
+        plan_file.write_text(json.dumps(asdict(bare_plan(fase, [(UPDATE_EVENT, UPDATE_PAYLOAD)]))))
         concurrency = str(getattr(intake, "DEFAULT_CONCURRENCY", 1))
         bare_command = [sys.executable, "-m", "bench.bare", "start", str(path), "--task-queue", BARE_QUEUE]
         bare_command += ["--plan", str(plan_file), "--concurrency", concurrency]
@@ -545,17 +565,18 @@ class Bench:
     # ------------------------------------------------------------------------------------------- lifecycle
 
     async def scenario_lifecycle(self, cases: int) -> None:
-        plan = bare_plan(0, LIFECYCLE)
+        plans = {sector: bare_plan(0, lifecycle(sector), sector) for sector in SECTORS}
         say(
-            f"lifecycle: {cases} cases through {len(LIFECYCLE)} events, "
-            f"{plan.at_start + sum(plan.per_event.values())} activities each ..."
+            f"lifecycle: {cases} cases through {len(lifecycle('PO'))} events, "
+            + ", ".join(f"{s} {p.at_start + sum(p.per_event.values())}" for s, p in plans.items())
+            + " activities each ..."
         )
         before = self.cpu()
         project_seconds, project_history = await self._lifecycle(cases, self._project_case)
         await settle(self.worker_pid, what="lifecycle")
         middle = self.cpu()
         say(f"lifecycle: project {cases} cases in {project_seconds:.1f} s; {history_shape(project_history)}")
-        bare_seconds, bare_history = await self._lifecycle(cases, lambda n: self._bare_case(n, plan))
+        bare_seconds, bare_history = await self._lifecycle(cases, lambda n: self._bare_case(n, plans))
         await settle(self.bare_worker.pid, what="lifecycle (bare)")
         after = self.cpu()
         say(f"lifecycle: bare    {cases} cases in {bare_seconds:.1f} s; {history_shape(bare_history)}")
@@ -588,19 +609,20 @@ class Bench:
     async def _project_case(self, number: int) -> WorkflowHandle[Any, Any]:
         row = intake_row(self.ref("cycle", number), number, fase=0)
         handle = await start_case(self.project, aanmelding(row), self.stack.task_queue)
-        for name, payload in LIFECYCLE:
+        for name, payload in lifecycle(row["sector"]):
             await handle.signal(name, payload)
         return handle
 
-    async def _bare_case(self, number: int, plan: BarePlan) -> WorkflowHandle[Any, Any]:
+    async def _bare_case(self, number: int, plans: dict[str, BarePlan]) -> WorkflowHandle[Any, Any]:
         row = intake_row(self.ref("cycle", number), number, fase=0)
+        plan = plans[row["sector"]]
         handle = await self.bare.start_workflow(
             BARE_WORKFLOW_TYPE,
             BarePlan(plan.at_start, plan.per_event, plan.closing, row),
             id=bare_workflow_id(row["leerling_ref"]),
             task_queue=BARE_QUEUE,
         )
-        for name, payload in LIFECYCLE:
+        for name, payload in lifecycle(row["sector"]):
             await handle.signal(name, payload)
         return handle
 
@@ -617,7 +639,7 @@ class Bench:
             times = []
             for number in range(updates):
                 handle = handles[number % len(handles)]
-                payload = {"toelichting": f"Voortgang {number}: gesprek met ouders gevoerd."}
+                payload = {"toelichting": f"Voortgang {number}: gesprek met ouders gevoerd.", "door": "school"}
                 begun = time.perf_counter()
                 await handle.execute_update(UPDATE_EVENT, payload, result_type=result_type)
                 times.append((time.perf_counter() - begun) * 1000)
@@ -640,7 +662,7 @@ class Bench:
     async def scenario_latency(self, updates: int, cases: int = 50) -> None:
         refs = [self.ref("lat", number) for number in range(cases)]
         rows = [intake_row(ref, number) for number, ref in enumerate(refs)]
-        plan = bare_plan(1, [(UPDATE_EVENT, {"toelichting": "x"})])
+        plan = bare_plan(1, [(UPDATE_EVENT, UPDATE_PAYLOAD)])
         say(f"latency: {cases} fresh cases each side, then {updates} sequential updates per side ...")
         for row in rows:
             await start_case(self.project, aanmelding(row), self.stack.task_queue)

@@ -53,9 +53,14 @@ from thuiszitters.temporal.codec import ENCODING, EncryptionCodec
 from thuiszitters.temporal.codec_server import RedactingAccessLogger, build_app
 from workflows.calendar import amsterdam_date
 from workflows.contract import CaseStatus
-from workflows.thuiszitter import PATCH_BELEID_VASTLEGGEN, PATCH_EFFECTEN_IN_PORTIES, PATCH_EFFECTEN_TEGELIJK
+from workflows.thuiszitter import (
+    PATCH_BELEID_VASTLEGGEN,
+    PATCH_CONTRACT_V2,
+    PATCH_EFFECTEN_IN_PORTIES,
+    PATCH_EFFECTEN_TEGELIJK,
+)
 
-PATCHES = {PATCH_BELEID_VASTLEGGEN, PATCH_EFFECTEN_TEGELIJK, PATCH_EFFECTEN_IN_PORTIES}
+PATCHES = {PATCH_BELEID_VASTLEGGEN, PATCH_EFFECTEN_TEGELIJK, PATCH_EFFECTEN_IN_PORTIES, PATCH_CONTRACT_V2}
 CODEC_TOKEN = "privacy-test-token-" + uuid.uuid4().hex
 UI_ORIGIN = "http://localhost:8233"
 DUTCH_MONTHS = "januari februari maart april mei juni juli augustus september oktober november december"
@@ -250,12 +255,19 @@ async def run(dev_env: WorkflowEnvironment, test_settings: Settings, postgres_ds
         school_brin=brin(),
         andere_school_brin=brin(),
         free_texts={
-            "door": marker("mentor"),
+            # version 2: ``door`` is a role; the person who acted is a pseudonymous id, still not for the server
+            "persoon": marker("mentor"),
             "correctie_reden": marker("correctiereden"),
             "toelichting": marker("voortgangtekst"),
+            "wensen_ouders": marker("wensenouders"),
+            "afspraken": marker("afspraken"),
             "opschalen_reden": marker("opschaalreden"),
             "samenvatting": marker("huisbezoekverslag"),
             "besluit": marker("kerngroepbesluit"),
+            "actie": marker("taskforceactie"),
+            "document": marker("dossierverwijzing"),
+            "taak_toelichting": marker("taakafgerond"),
+            "afronding": marker("afronding"),
         },
         refused_field=marker("veldnaam"),
     )
@@ -283,34 +295,65 @@ async def run(dev_env: WorkflowEnvironment, test_settings: Settings, postgres_ds
                 handle = await start(worker.client, aanmelding, worker.task_queue)
                 # Let the case settle and wait for its next term, so that the history holds a timer summary too.
                 await eventually(handle.fetch_history, has_timer)
-                door = {"door": texts["door"]}
-                await update(handle, "oudergesprek", {"deelnemers": ["school", "ouders", "scp"], **door})
-                await update(handle, "voortgang", {"toelichting": f"Gesprek gevoerd: {texts['toelichting']}"})
+                school = {"door": "school", "persoon": texts["persoon"]}
+                await update(
+                    handle,
+                    "oudergesprek",
+                    {
+                        "deelnemers": ["school", "ouders", "scp"],
+                        "wensen_ouders": f"Kleinere klas: {texts['wensen_ouders']}",
+                        "afspraken": f"School zoekt verder: {texts['afspraken']}",
+                        **school,
+                    },
+                )
+                await update(handle, "voortgang", {"toelichting": f"Gesprek gevoerd: {texts['toelichting']}", **school})
                 await update(
                     handle,
                     "startdatum_correctie",
-                    {"startdatum": (today - timedelta(days=25)).isoformat(), "reden": texts["correctie_reden"]},
+                    {
+                        "startdatum": (today - timedelta(days=25)).isoformat(),
+                        "reden": texts["correctie_reden"],
+                        "door": "leerplicht",
+                    },
                 )
-                await update(handle, "plan_van_aanpak", {"in_opp": True, "instemming_ouders": True, **door})
+                await update(handle, "plan_van_aanpak", {"in_opp": True, "instemming_ouders": True, **school})
                 await update(
                     handle,
                     "opschalen",
                     {
                         "niveau": "taskforce",
+                        "reden_code": "proces_loopt_vast",
                         "reden": f"Geen voortgang: {texts['opschalen_reden']}",
                         "afgestemd_met_leerplicht": True,
                         "afgestemd_met_school": True,
+                        "door": "coordinator",
                     },
                 )
-                await update(handle, "huisbezoek", {"samenvatting": texts["samenvatting"]})
-                await update(handle, "taskforce_besluit", {"besluit": texts["besluit"]})
+                await update(handle, "huisbezoek", {"samenvatting": texts["samenvatting"], "door": "taskforce"})
+                actie = {"rol": "school", "omschrijving": f"Contact: {texts['actie']}", "uiterlijk": today.isoformat()}
+                decided = await update(
+                    handle, "taskforce_besluit", {"besluit": texts["besluit"], "acties": [actie], "door": "taskforce"}
+                )
                 details = [await eventually(lambda: current_details(handle), lambda text: "taskforce" in text)]
-                await update(handle, "route", {"route": "3.2"})
-                await update(handle, "aanmelding_andere_school", {"school_brin": secrets.andere_school_brin})
+                await update(
+                    handle,
+                    "document_toegevoegd",
+                    {"soort": "besluit", "verwijzing": f"dms://{texts['document']}", **school},
+                )
+                await update(handle, "route", {"route": "3.2", **school})
+                await update(
+                    handle, "aanmelding_andere_school", {"school_brin": secrets.andere_school_brin, "door": "ouders"}
+                )
+                (taak,) = [t for t in decided.open_taken if t.taak == "taskforce_actie"]
+                await update(
+                    handle,
+                    "taak_afgerond",
+                    {"taak_id": taak.id, "toelichting": f"Gebeld: {texts['taak_toelichting']}", **school},
+                )
 
                 # A refused update whose message names what was sent (an unknown field), asked by someone with
                 # the key and by someone without it: the message crosses the server only encrypted.
-                bad = {"toelichting": "onbekend veld erbij", secrets.refused_field: "x"}
+                bad = {"toelichting": "onbekend veld erbij", "door": "school", secrets.refused_field: "x"}
                 with pytest.raises(WorkflowUpdateFailedError) as with_key:
                     await handle.execute_update("voortgang", bad)
                 with pytest.raises(WorkflowUpdateFailedError) as without_key:
@@ -321,8 +364,10 @@ async def run(dev_env: WorkflowEnvironment, test_settings: Settings, postgres_ds
                 await update(
                     handle,
                     "passende_plek",
-                    {"uitkomst": "ingeschreven_andere_school", "school_brin": secrets.andere_school_brin},
+                    {"uitkomst": "ingeschreven_andere_school", "school_brin": secrets.andere_school_brin, **school},
                 )
+                await update(handle, "uitschrijving", {"uitgeschreven_op": today.isoformat(), **school})
+                await update(handle, "afronden", {"toelichting": f"Gecontroleerd: {texts['afronding']}", "door": "scp"})
                 result: CaseStatus = await handle.result()
                 details.append(await current_details(handle))
                 description = await handle.describe()

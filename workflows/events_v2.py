@@ -481,6 +481,7 @@ def _apply_taskforce_besluit(state: CaseState, event: Gebeurtenis, day: date, no
     assert isinstance(event, TaskforceBesluit)
     state.taskforce_besluiten += 1
     ids = []
+    per_rol: dict[Rol, list[tuple[str, date, str]]] = {}
     for nummer, actie in enumerate(event.acties, start=1):
         rol = Rol(actie.rol.value)
         taak = open_task(
@@ -496,13 +497,15 @@ def _apply_taskforce_besluit(state: CaseState, event: Gebeurtenis, day: date, no
             los=True,
         )
         ids.append(taak.id)
+        per_rol.setdefault(rol, []).append((actie.omschrijving, actie.uiterlijk, taak.id))
+    for rol, acties in per_rol.items():  # one message per role: a message's key names the role and the template
         send(
             state,
             rol,
             Sjabloon.TASKFORCE_ACTIE,
-            omschrijving=actie.omschrijving,
-            uiterlijk=actie.uiterlijk.isoformat(),
-            taak_id=taak.id,
+            omschrijving="; ".join(omschrijving for omschrijving, _, _ in acties),
+            uiterlijk=min(uiterlijk for _, uiterlijk, _ in acties).isoformat(),
+            taak_id=", ".join(taak_id for _, _, taak_id in acties),
         )
     besluiten = [*state.dossier.besluiten, Besluit(op=day, besluit=event.besluit, acties=ids)][-MAX_BESLUITEN:]
     _keep(state, besluiten=besluiten)

@@ -97,26 +97,31 @@ class Script:
 
 
 SCRIPTS: tuple[Script, ...] = (
+    # Contract version 2: every event names the role that acted; a place found opens phase 4, where the old school
+    # deregisters where needed and the SCP (PO), the Koersloket (VO) or Leerplicht absoluut verzuim closes.
     Script(
         "terug_op_school",
         "PO",
         9,
         (
-            ("oudergesprek", {"deelnemers": ["school", "ouders", "scp"]}),
-            ("plan_van_aanpak", {"in_opp": True, "instemming_ouders": True}),
-            ("route", {"route": "3.1"}),
-            ("passende_plek", {"uitkomst": "terug_op_school"}),
+            ("oudergesprek", {"deelnemers": ["school", "ouders", "scp"], "door": "school"}),
+            ("plan_van_aanpak", {"in_opp": True, "instemming_ouders": True, "door": "school"}),
+            ("route", {"route": "3.1", "door": "school"}),
+            ("passende_plek", {"uitkomst": "terug_op_school", "door": "school"}),
+            ("afronden", {"toelichting": "Terug op school, aanwezigheid hervat.", "door": "scp"}),
         ),
     ),
     Script(
-        "tlv_so",
+        "tlv_vso",
         "VO",
         13,
         (
-            ("oudergesprek", {"deelnemers": ["school", "ouders", "koersloket"], "door": "mentor"}),
-            ("plan_van_aanpak", {"in_opp": True, "instemming_ouders": True}),
-            ("route", {"route": "3.3", "variant": "tlv_so"}),
-            ("passende_plek", {"uitkomst": "ingeschreven_andere_school", "school_brin": "34CD"}),
+            ("oudergesprek", {"deelnemers": ["school", "ouders", "koersloket"], "door": "school", "persoon": "mentor"}),
+            ("plan_van_aanpak", {"in_opp": True, "instemming_ouders": True, "door": "school"}),
+            ("route", {"route": "3.3", "variant": "tlv_vso", "door": "koersloket"}),
+            ("passende_plek", {"uitkomst": "ingeschreven_andere_school", "school_brin": "34CD", "door": "koersloket"}),
+            ("uitschrijving", {"uitgeschreven_op": TODAY, "door": "school"}),
+            ("afronden", {"toelichting": "Ingeschreven in het VSO.", "door": "koersloket"}),
         ),
         regio="Zuid",
     ),
@@ -125,11 +130,20 @@ SCRIPTS: tuple[Script, ...] = (
         "PO",
         4,
         (
-            ("oudergesprek", {"deelnemers": ["school", "ouders", "scp", "wijkteam"]}),
-            ("plan_van_aanpak", {"in_opp": True, "instemming_ouders": True}),
-            ("route", {"route": "3.4"}),
-            ("opschalen", {"niveau": "coordinator", "reden": "Geen zicht op een plek."}),
-            ("passende_plek", {"uitkomst": "terug_op_school"}),
+            ("oudergesprek", {"deelnemers": ["school", "ouders", "scp", "wijkteam"], "door": "school"}),
+            ("plan_van_aanpak", {"in_opp": True, "instemming_ouders": True, "door": "school"}),
+            ("route", {"route": "3.4", "door": "wijkteam"}),
+            (
+                "opschalen",
+                {
+                    "niveau": "coordinator",
+                    "reden_code": "geen_passende_plek",
+                    "reden": "Geen zicht op een plek.",
+                    "door": "scp",
+                },
+            ),
+            ("passende_plek", {"uitkomst": "terug_op_school", "door": "wijkteam"}),
+            ("afronden", {"toelichting": "Terug op school.", "door": "scp"}),
         ),
     ),
     Script(
@@ -137,28 +151,32 @@ SCRIPTS: tuple[Script, ...] = (
         "VO",
         15,
         (
-            ("leerplicht_registratie", {"lba_geregistreerd_op": TODAY}),
-            ("oudergesprek", {"deelnemers": ["school", "ouders", "koersloket"]}),
-            ("vrijstelling", {"status": "aangevraagd"}),
-            ("vrijstelling", {"status": "verleend"}),
-            ("passende_plek", {"uitkomst": "vrijstelling"}),
+            ("leerplicht_registratie", {"lba_geregistreerd_op": TODAY, "door": "leerplicht"}),
+            ("oudergesprek", {"deelnemers": ["school", "ouders", "koersloket"], "door": "koersloket"}),
+            ("vrijstelling", {"status": "aangevraagd", "door": "ouders"}),
+            ("vrijstelling", {"status": "verleend", "door": "leerplicht"}),
+            ("passende_plek", {"uitkomst": "vrijstelling", "door": "koersloket"}),
+            ("uitschrijving", {"uitgeschreven_op": TODAY, "door": "school"}),
+            ("afronden", {"toelichting": "Vrijstelling en uitschrijving gecontroleerd.", "door": "koersloket"}),
         ),
         regio="Zuid",
     ),
-    Script("ingetrokken", "PO", 7, (("intrekken", {"reden": "Ten onrechte gemeld."}),)),
+    Script("ingetrokken", "PO", 7, (("intrekken", {"reden": "Ten onrechte gemeld.", "door": "scp"}),)),
     Script(
         "uit_buitenland",
         "VO",
         12,
         (
-            ("leerplicht_registratie", {"lba_geregistreerd_op": TODAY}),
-            ("voortgang", {"toelichting": "Een school in Zuid heeft plaats."}),
-            ("passende_plek", {"uitkomst": "ingeschreven_andere_school", "school_brin": "56EF"}),
+            ("leerplicht_registratie", {"lba_geregistreerd_op": TODAY, "door": "leerplicht_absoluut_verzuim"}),
+            ("voortgang", {"toelichting": "Een school in Zuid heeft plaats.", "door": "leerplicht_absoluut_verzuim"}),
+            ("passende_plek", {"uitkomst": "ingeschreven_andere_school", "school_brin": "56EF", "door": "school"}),
+            ("afronden", {"toelichting": "Ingeschreven op 56EF.", "door": "leerplicht_absoluut_verzuim"}),
         ),
         regio="Zuid",
         uit_buitenland=True,
     ),
 )
+"""The stories of the batches' cases; each ends closed (a check in :meth:`Batch.verify` compares with the rules)."""
 
 
 def script_events(script: Script, today: str) -> list[tuple[str, dict[str, Any]]]:

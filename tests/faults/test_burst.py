@@ -2,8 +2,9 @@
 receives 1,000 ``voortgang`` signals of the largest size the contract allows, while 20 other cases receive 100
 each, all sent at once.
 
-A ``voortgang`` of the largest size: a ``toelichting`` of 4,000 characters and a ``door`` of 200 (the bounds of
-``FreeText`` and ``ShortText``), with a ``datum``. Its ``afgehandelde_taken`` stays empty: it may only name open
+A ``voortgang`` of the largest size: a ``toelichting`` of 4,000 characters (the bound of ``FreeText``), sent by
+the school (contract version 2: ``door`` is a role) with a ``persoon`` of 64 (the bound of ``PersoonId``), with a
+``datum``. Its ``afgehandelde_taken`` stays empty: it may only name open
 manual tasks, and these cases have none, so any code there would get the event refused. Each payload is different
 (a number in its text): an event equal to the last one of its name would be a duplicate that changes nothing.
 
@@ -77,11 +78,11 @@ SILENT_AT_MOST = 60
 largest case's questions wait behind its own signals in the server; a stuck case stays silent to the end (the
 burst takes over 90 s to carry out)."""
 TOELICHTING_MAX = 4_000
-DOOR_MAX = 200
+PERSOON_MAX = 64
 
 BURST_SCRIPT = Script("voortgang_burst", "PO", 9, ())
-"""A pupil of nine on a school: an open case whose every ``voortgang`` informs the parents and the SCP and updates
-the hulpvraag in Kindkans (four effects each)."""
+"""A pupil of nine on a school: an open case whose every ``voortgang`` from the school informs the parents, the SCP
+and Leerplicht and updates the hulpvraag in Kindkans (five effects each, with the register line)."""
 TEXT = (
     "De leerling was deze week twee ochtenden op school; de mentor heeft met de ouders het plan van aanpak "
     "besproken, en de zorgcoördinator zoekt samen met het wijkteam naar één vaste begeleider voor de middag. "
@@ -99,7 +100,8 @@ def voortgang(case_number: int, number: int, today: str) -> dict[str, Any]:
     """The ``number``-th progress report to a case, as large as the contract allows and unlike any other."""
     return {
         "toelichting": largest(f"Voortgang {number} van zaak {case_number}: ", TOELICHTING_MAX),
-        "door": largest(f"Medewerker {number} van het team Thuiszitters, ", DOOR_MAX),
+        "door": "school",
+        "persoon": f"team-thuiszitters.zaak-{case_number}.medewerker-{number}.".ljust(PERSOON_MAX, "x"),
         "datum": today,
     }
 
@@ -324,7 +326,9 @@ async def test_a_burst_of_large_events_stops_no_case_and_every_event_counts_once
         await asyncio.wait_for(asking, timeout=2 * GIVE_UP_ASKING)
 
     for case in batch.cases:  # withdrawn, so that each case ends and can be checked against the rules
-        await batch.signal(case, "intrekken", {"reden": "Einde van de proef met een stroom gebeurtenissen."})
+        await batch.signal(
+            case, "intrekken", {"reden": "Einde van de proef met een stroom gebeurtenissen.", "door": "scp"}
+        )
     await batch.finish(within=120)
     rows = await voortgang_rows(batch)
     failures = await batch.workflow_task_failures()

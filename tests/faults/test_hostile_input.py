@@ -53,8 +53,9 @@ HOSTILE_SIGNALS: list[tuple[str, Any]] = [
     ("passende_plek", {"uitkomst": "ontsnapt", "school_brin": None, "extra": {"x": [1e308, -1e308]}}),
 ]
 HEAVY_SIGNALS: list[tuple[str, Any]] = [
-    ("voortgang", {"toelichting": "x" * MEGABYTE}),
+    ("voortgang", {"toelichting": "x" * MEGABYTE, "door": "school"}),
     ("intrekken", {"reden": "y" * MEGABYTE, "door": "z" * MEGABYTE}),
+    ("afronden", {"toelichting": "Afgerond.", "door": "school" * 100_000}),
 ]
 # Payloads that are no JSON at all, or nested deeper than any parser goes.
 NOT_JSON = [b"{kapot", b"[" * 100_000 + b"]" * 100_000, b"\xff\xfe\x00"]
@@ -208,7 +209,7 @@ async def drive_with_hostility(batch: Batch, case: DrivenCase, index: int, keyle
         await batch.signal(case, name, payload)
     # An event after the closing one: refused by the case, or by Temporal once the case has completed.
     try:
-        await batch.signal(case, "route", {"route": "3.1"})
+        await batch.signal(case, "route", {"route": "3.1", "door": "school"})
     except RPCError as error:
         assert error.status is RPCStatusCode.NOT_FOUND
     return sent_updates, refused_updates, not_json
@@ -220,10 +221,10 @@ async def events_for_closed_cases(batch: Batch) -> int:
     for case in batch.cases[::EVERY]:
         assert case.handle is not None
         with pytest.raises(RPCError) as signal_refused:
-            await case.handle.signal("voortgang", {"toelichting": "Na afsluiting."})
+            await case.handle.signal("voortgang", {"toelichting": "Na afsluiting.", "door": "school"})
         assert signal_refused.value.status is RPCStatusCode.NOT_FOUND
         with pytest.raises((RPCError, WorkflowUpdateFailedError)):
-            await case.handle.execute_update("intrekken", {"reden": "Na afsluiting."})
+            await case.handle.execute_update("intrekken", {"reden": "Na afsluiting.", "door": "scp"})
         sent += 2
     return sent
 

@@ -240,7 +240,9 @@ async def test_a_closed_case_pupil_can_be_started_again(worker, tmp_path):
     assert code == 0 and "gestart" in report[2]
     handle = client.get_workflow_handle(workflow_id_for(who))
     first_run = (await handle.describe()).run_id
-    await handle.execute_update("intrekken", {"reden": "Ten onrechte gemeld.", "door": "school"}, result_type=CaseStatus)
+    await handle.execute_update(
+        "intrekken", {"reden": "Ten onrechte gemeld.", "door": "school"}, result_type=CaseStatus
+    )
     closed = await client.get_workflow_handle(workflow_id_for(who), run_id=first_run, result_type=CaseStatus).result()
     assert closed.afgesloten and closed.uitkomst is Uitkomst.INGETROKKEN
 

@@ -3,8 +3,8 @@
 Two years of simulated time on the time-skipping server, with a progress report (``voortgang``) every week and the
 procedure's steps in between: the twelve-week check, left undecided, so that the case escalates to the coordinator
 when its due date passes; route 3.2, whose tasks (finding a school, applying) go overdue; and, near the end, an
-application at another school whose zorgplicht term is still ahead when the two years are over. The case's own policy (a longer zorgplicht
-term and another hour for its terms) must come through every run.
+application at another school whose zorgplicht term is still ahead when the two years are over. The case's own
+policy (a longer zorgplicht term and another hour for its terms) must come through every run.
 """
 
 from __future__ import annotations

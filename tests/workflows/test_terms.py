@@ -1,8 +1,12 @@
 """Every term fires on its day, at its hour, once; never for a closed case; and it moves with the start date.
 
-The terms (``rules.terms``): ``vier_weken`` (phase 0), the warnings at eight and ten weeks, ``twaalf_weken`` (the
-escalation to the coordinator), the reminders ``lba_herinnering``, ``oudergesprek_herinnering`` and
-``plan_herinnering`` (working days), and the zorgplicht term of route 3.2 with its one extension.
+The terms (``rules.terms``): ``vier_weken`` (phase 0), the warnings at eight and ten weeks, ``twaalf_weken`` (contract
+version 2: it opens the twelve-week check; the case escalates only when the check's due date passes undecided, see
+``test_procedure_v2``), the reminders ``lba_herinnering``, ``oudergesprek_herinnering`` and ``plan_herinnering``
+(working days), and the zorgplicht term of route 3.2 with its one extension. A term whose message goes to the school
+(the four weeks, the warnings, the reminders of the oudergesprek and the plan) waits for a school day: not in a
+weekend, on a public holiday or in the school holidays of the region (:func:`school_day`, computed here from the
+policy's table, independently of ``workflows.terms``).
 
 The cases run on the time-skipping test server with one worker for the module; each test reads the server's clock
 first and moves it on with ``time_env.sleep``. A term fires at ``Beleid.termijn_uur`` Amsterdam time on its day: each
@@ -17,6 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,8 +39,8 @@ from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings
 from workflows import events, policy, rules
 from workflows.calendar import add_working_days, amsterdam_date, amsterdam_moment, dutch_public_holidays
-from workflows.contract import Aanmelding, CaseStatus, Escalatie, TijdlijnRegel, Uitkomst
-from workflows.policy import DEFAULT_BELEID, Beleid
+from workflows.contract import Aanmelding, CaseStatus, Escalatie, Taak, TijdlijnRegel, Uitkomst
+from workflows.policy import DEFAULT_BELEID, Beleid, Vakantie
 from workflows.thuiszitter import ThuiszitterWorkflow
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -48,14 +53,34 @@ SJABLOON = {
     "vier_weken": "vier_weken_thuis",
     "waarschuwing_56": "termijn_waarschuwing",
     "waarschuwing_70": "termijn_waarschuwing",
-    "twaalf_weken": "escalatie_coordinator",
+    "twaalf_weken": "twaalf_weken_check",
     "lba_herinnering": "lba_herinnering",
     "oudergesprek_herinnering": "oudergesprek_herinnering",
     "plan_herinnering": "plan_herinnering",
     "zorgplicht": "zorgplicht_verlopen",
     "zorgplicht_verlengd": "zorgplicht_verlopen",
 }
-TIMELINE = {"twaalf_weken": "opschalen"}  # the twelve-week term shows as the escalation it causes
+TIMELINE: dict[str, str] = {}  # what a term shows as in the timeline, where that is not its key
+
+
+def school_day(day: date, regio: str = "Noord", beleid: Beleid = DEFAULT_BELEID) -> date:
+    """The day a term for the school falls on: ``day`` itself when the schools are open, else the first school day
+    after it (no weekend, public holiday or school holiday of the region)."""
+    holidays = beleid.vakanties(regio)
+    while day.weekday() >= 5 or day in dutch_public_holidays(day.year) or any(a <= day <= b for a, b in holidays):
+        day += DAY
+    return day
+
+
+def reminder_day(task: Taak, regio: str = "Noord") -> date:
+    """When an open task's overdue reminder falls: the day after its due date (for the school: a school day)."""
+    assert task.uiterlijk is not None
+    day = task.uiterlijk + DAY
+    return school_day(day, regio) if task.rol.value == "school" else day
+
+
+def in_order(*days: date) -> bool:
+    return all(a < b for a, b in pairwise(days))
 
 
 # ---------------------------------------------------------------------------------------------------- fixtures
@@ -196,8 +221,18 @@ def tasks(status: CaseStatus) -> dict[tuple[str, str], date | None]:
 
 GESPREK = {"deelnemers": ["school", "ouders", "scp"], "door": "school"}
 PLAN = {"in_opp": True, "instemming_ouders": True, "door": "school"}
-CLOSE_RETURNED = {"uitkomst": "terug_op_school", "door": "school"}
-CLOSE_WITHDRAWN = {"reden": "ten onrechte gemeld", "door": "leerplicht"}
+# Version 2: a place found opens phase 4, and the SCP closes the case after its checks.
+CLOSE_RETURNED = [
+    ("passende_plek", {"uitkomst": "terug_op_school", "door": "school"}),
+    ("afronden", {"toelichting": "terug op school, gecontroleerd", "door": "scp"}),
+]
+CLOSE_WITHDRAWN = [("intrekken", {"reden": "ten onrechte gemeld", "door": "leerplicht"})]
+
+
+def four_for_a_while(day: date, days: int = 150, **fields: Any) -> Aanmelding:
+    """A pupil of 4 on ``day`` whose fifth birthday lies ``days`` ahead: not leerplichtig during the test."""
+    fifth = day + timedelta(days=days)
+    return pupil(day, geboortedatum=date(fifth.year - 5, fifth.month, min(fifth.day, 28)), **fields)
 
 
 async def to_route_32(cases: Cases, handle: WorkflowHandle[Any, Any], *, sector: str = "PO") -> None:
@@ -213,8 +248,11 @@ async def to_route_32(cases: Cases, handle: WorkflowHandle[Any, Any], *, sector:
 async def test_four_weeks_in_the_voortraject_fires_on_its_day_once(cases):
     day = await cases.morning()
     handle = await cases.start(pupil(day, fase=0))
-    term_day = day + timedelta(days=DEFAULT_BELEID.thuiszitter_na_dagen)
-    assert (await status_of(handle)).volgende_termijn_op == term_day
+    term_day = school_day(day + timedelta(days=DEFAULT_BELEID.thuiszitter_na_dagen))
+    first = await status_of(handle)
+    # the next term: the four weeks, unless a task of the voortraject falls overdue first
+    assert {("school", "voortraject_bespreken"), ("scp", "preventie_bespreken")} <= set(tasks(first))
+    assert first.volgende_termijn_op == min([term_day, *(reminder_day(t) for t in first.open_taken)])
 
     after = await cases.expect_fires(handle, "vier_weken", term_day)
     assert ("school", "thuiszitter_melden") in tasks(after)
@@ -244,25 +282,30 @@ async def test_four_weeks_do_not_fire_once_the_thuiszitter_is_reported(cases):
 # ------------------------------------------------------------------------------ warnings and twelve weeks
 
 
-async def test_warnings_at_eight_and_ten_weeks_then_escalation_at_twelve_each_once(cases):
-    day = await cases.morning()
+async def test_warnings_at_eight_and_ten_weeks_then_the_check_at_twelve_each_once(cases):
+    # a start day whose warnings fall before the twelve weeks, also once moved to a school day
+    day = await cases.morning(
+        where=lambda d: in_order(school_day(d + 56 * DAY), school_day(d + 70 * DAY), d + 84 * DAY)
+    )
     handle = await cases.start(pupil(day))
 
-    eight = await cases.expect_fires(handle, "waarschuwing_56", day + timedelta(days=56))
+    eight = await cases.expect_fires(handle, "waarschuwing_56", school_day(day + timedelta(days=56)))
     assert "8 weken" in (term_lines(eight, "waarschuwing_56")[0].toelichting or "")
     assert eight.escalatie is Escalatie.GEEN
-    ten = await cases.expect_fires(handle, "waarschuwing_70", day + timedelta(days=70))
+    ten = await cases.expect_fires(handle, "waarschuwing_70", school_day(day + timedelta(days=70)))
     assert "10 weken" in (term_lines(ten, "waarschuwing_70")[0].toelichting or "")
     assert await cases.sent(handle, "termijn_waarschuwing") == ["school", "school", "scp", "scp"]
 
     assert ten.deadline_12_weken == day + timedelta(days=84)
     twelve = await cases.expect_fires(handle, "twaalf_weken", day + timedelta(days=84))
-    assert twelve.escalatie is Escalatie.COORDINATOR
-    assert ("coordinator", "besluit_taskforce") in tasks(twelve)
-    assert await cases.sent(handle, "escalatie_coordinator") == ["coordinator"]
-    escalations = await cases.register.escalations_for(case_id(handle))
-    assert list(escalations) == ["coordinator"]
-    assert amsterdam_date(escalations["coordinator"]) == day + timedelta(days=84)
+    due = add_working_days(day + timedelta(days=84), DEFAULT_BELEID.check_besluit_werkdagen)
+    assert twelve.twaalf_weken_check is not None
+    assert (twelve.twaalf_weken_check.stand, twelve.twaalf_weken_check.uiterlijk) == ("open", due)
+    assert twelve.escalatie is Escalatie.GEEN  # the term opens a decision; it escalates nothing by itself
+    assert tasks(twelve)[("scp", "twaalf_weken_besluit")] == due
+    assert await cases.sent(handle, "twaalf_weken_check") == ["scp"]
+    assert await cases.sent(handle, "twaalf_weken_check_gemeld") == ["coordinator"]
+    assert await cases.register.escalations_for(case_id(handle)) == {}
 
     await cases.at(day + timedelta(days=84 + 42))  # six more weeks: nothing fires again
     later = await status_of(handle)
@@ -270,22 +313,53 @@ async def test_warnings_at_eight_and_ten_weeks_then_escalation_at_twelve_each_on
         assert len(term_lines(later, sleutel)) == 1, sleutel
         assert len(await cases.recorded(handle, sleutel)) == 1, sleutel
     assert await cases.sent(handle, "termijn_waarschuwing") == ["school", "school", "scp", "scp"]
+    assert await cases.sent(handle, "twaalf_weken_check") == ["scp"]
+    # meanwhile the check's due date passed undecided: one escalation, by the case (see test_procedure_v2)
+    assert [line.door for line in later.tijdlijn if line.gebeurtenis == "opschalen"] == [SYSTEEM]
     assert await cases.sent(handle, "escalatie_coordinator") == ["coordinator"]
+
+
+async def test_a_warning_moved_past_a_holiday_never_comes_after_the_twelve_weeks_it_warns_of(cases):
+    # The ten-week warning goes to the school and waits for a school day; when a holiday runs past the twelve
+    # weeks, it would come after the twelve-week check opened: too late to mean anything, it must not come.
+    day = await cases.morning()
+    holiday = Vakantie(naam="lange vakantie", van=day + timedelta(days=66), tot_en_met=day + timedelta(days=88))
+    beleid = DEFAULT_BELEID.model_copy(update={"schoolvakanties": (holiday,)})
+    handle = await cases.start(pupil(day, beleid=beleid))
+    assert school_day(day + timedelta(days=70), beleid=beleid) > day + timedelta(days=84)
+
+    twelve = await cases.expect_fires(handle, "twaalf_weken", day + timedelta(days=84))
+    (opened,) = term_lines(twelve, "twaalf_weken")
+    await cases.at(day + timedelta(days=95))
+    later = await status_of(handle)
+    warned = [line for line in later.tijdlijn if line.gebeurtenis.startswith("waarschuwing")]
+    assert [line.gebeurtenis for line in warned if line.tijd > opened.tijd] == [], "a warning after the twelve weeks"
 
 
 async def test_warnings_are_not_sent_for_a_case_already_escalated(cases):
     day = await cases.morning()
     handle = await cases.start(pupil(day))
     await cases.at(day + timedelta(days=7))
-    opschalen = {"niveau": "coordinator", "reden": "school en ouders komen er niet uit", "door": "scp"}
+    opschalen = {
+        "niveau": "coordinator",
+        "reden_code": "partijen_niet_eens",
+        "reden": "school en ouders komen er niet uit",
+        "door": "scp",
+    }
     await cases.signal(handle, "opschalen", opschalen)
 
-    after = await cases.expect_fires(handle, "twaalf_weken", day + timedelta(days=84), shown_as="twaalf_weken")
+    after = await cases.expect_fires(handle, "twaalf_weken", day + timedelta(days=84))
     assert [line.gebeurtenis for line in after.tijdlijn].count("opschalen") == 1  # the SCP's, not a second one
     assert term_lines(after, "waarschuwing_56") == term_lines(after, "waarschuwing_70") == []
     assert await cases.sent(handle, "termijn_waarschuwing") == []
     assert await cases.sent(handle, "escalatie_coordinator") == ["coordinator"]
     assert after.escalatie is Escalatie.COORDINATOR
+    # the case is with the coordinator: the twelve-week decision is theirs ("to the Taskforce or not")
+    due = add_working_days(day + timedelta(days=84), DEFAULT_BELEID.check_besluit_werkdagen)
+    assert tasks(after)[("coordinator", "besluit_taskforce")] == due
+    assert ("scp", "twaalf_weken_besluit") not in tasks(after)
+    assert await cases.sent(handle, "twaalf_weken_check") == ["coordinator"]
+    assert await cases.sent(handle, "twaalf_weken_check_gemeld") == []
 
 
 # -------------------------------------------------------------------------------- reminders (working days)
@@ -296,7 +370,7 @@ async def test_lba_and_oudergesprek_reminders_fall_on_working_days_after_the_mel
     day = await cases.morning(where=lambda d: d.weekday() == 0)
     handle = await cases.start(pupil(day))
     lba_day = add_working_days(day, DEFAULT_BELEID.lba_herinnering_werkdagen)
-    gesprek_day = add_working_days(day, DEFAULT_BELEID.oudergesprek_herinnering_werkdagen)
+    gesprek_day = school_day(add_working_days(day, DEFAULT_BELEID.oudergesprek_herinnering_werkdagen))
     assert lba_day.weekday() < 5 and lba_day > day + timedelta(days=5)
     first = await status_of(handle)
     assert tasks(first)[("leerplicht", "lba_registreren")] == lba_day
@@ -337,16 +411,20 @@ async def test_reminders_skip_a_public_holiday(cases):
 
     await cases.expect_fires(handle, "lba_herinnering", lba_day)
     await cases.expect_fires(
-        handle, "oudergesprek_herinnering", add_working_days(day, DEFAULT_BELEID.oudergesprek_herinnering_werkdagen)
+        handle,
+        "oudergesprek_herinnering",
+        school_day(add_working_days(day, DEFAULT_BELEID.oudergesprek_herinnering_werkdagen)),
     )
 
 
 async def test_no_lba_reminder_once_leerplicht_confirms_nor_for_a_pupil_of_four(cases):
     day = await cases.morning()
     confirmed = await cases.start(pupil(day))
-    four = await cases.start(pupil(day, age=4))
+    four = await cases.start(four_for_a_while(day))
     await cases.at(day + DAY)
-    await cases.signal(confirmed, "leerplicht_registratie", {"lba_geregistreerd_op": day.isoformat()})
+    await cases.signal(
+        confirmed, "leerplicht_registratie", {"lba_geregistreerd_op": day.isoformat(), "door": "leerplicht"}
+    )
 
     lba_day = add_working_days(day, DEFAULT_BELEID.lba_herinnering_werkdagen)
     await cases.at(lba_day + timedelta(days=7))
@@ -365,7 +443,7 @@ async def test_plan_reminder_ten_working_days_after_the_oudergesprek_not_after_t
     gesprek_op = add_working_days(day, 2)
     await cases.at(gesprek_op + timedelta(days=3))
     s = await cases.signal(handle, "oudergesprek", {**GESPREK, "datum": gesprek_op.isoformat()})
-    plan_day = add_working_days(gesprek_op, DEFAULT_BELEID.plan_herinnering_werkdagen)
+    plan_day = school_day(add_working_days(gesprek_op, DEFAULT_BELEID.plan_herinnering_werkdagen))
     assert s.fase == 2
     assert tasks(s)[("school", "plan_van_aanpak_opstellen")] == plan_day
 
@@ -388,7 +466,7 @@ async def test_plan_reminder_only_while_the_plan_is_not_complete(cases):
     await cases.signal(complete, "plan_van_aanpak", PLAN)
     await cases.signal(incomplete, "plan_van_aanpak", {**PLAN, "instemming_ouders": False})
 
-    plan_day = add_working_days(day, DEFAULT_BELEID.plan_herinnering_werkdagen)
+    plan_day = school_day(add_working_days(day, DEFAULT_BELEID.plan_herinnering_werkdagen))
     after = await cases.expect_fires(incomplete, "plan_herinnering", plan_day)
     assert after.fase == 2
     assert ("school", "instemming_ouders_vragen") in tasks(after)
@@ -411,11 +489,11 @@ async def test_zorgplicht_term_six_weeks_after_the_aanmelding_at_another_school(
     assert tasks(s)[("school", "besluit_ontvangende_school")] == term_day
 
     await cases.expect_fires(handle, "zorgplicht", term_day)
-    assert await cases.sent(handle, "zorgplicht_verlopen") == ["coordinator", "koersloket"]
+    assert await cases.sent(handle, "zorgplicht_verlopen") == ["koersloket"]  # VO: no PPO coordinator
 
     await cases.at(term_day + timedelta(days=35))
     assert len(term_lines(await status_of(handle), "zorgplicht")) == 1
-    assert await cases.sent(handle, "zorgplicht_verlopen") == ["coordinator", "koersloket"]
+    assert await cases.sent(handle, "zorgplicht_verlopen") == ["koersloket"]
 
 
 async def test_zorgplicht_extension_moves_the_term_by_four_weeks_once(cases):
@@ -428,7 +506,9 @@ async def test_zorgplicht_extension_moves_the_term_by_four_weeks_once(cases):
     old_day = day + timedelta(days=DEFAULT_BELEID.zorgplicht_dagen)
     new_day = old_day + timedelta(days=DEFAULT_BELEID.zorgplicht_verlenging_dagen)
     assert tasks(s)[("school", "besluit_ontvangende_school")] == new_day
-    assert "maar één keer" in await cases.refused(handle, "zorgplicht_verlengd", {"door": "ouders"})
+    # a second extension, asked by another person of the school (the same event twice would change nothing)
+    second = {"door": "school", "persoon": "intern-begeleider"}
+    assert "maar één keer" in await cases.refused(handle, "zorgplicht_verlengd", second)
 
     await cases.at(old_day + DAY)  # the old day passes without the term
     passed = await status_of(handle)
@@ -503,24 +583,24 @@ async def _after_gesprek(cases: Cases, day: date) -> WorkflowHandle[Any, CaseSta
 async def _applied(cases: Cases, day: date) -> WorkflowHandle[Any, CaseStatus]:
     handle = await cases.start(pupil(day))
     await to_route_32(cases, handle)
-    await cases.signal(handle, "aanmelding_andere_school", {"school_brin": "34CD"})
+    await cases.signal(handle, "aanmelding_andere_school", {"school_brin": "34CD", "door": "ouders"})
     return handle
 
 
 async def _extended(cases: Cases, day: date) -> WorkflowHandle[Any, CaseStatus]:
     handle = await _applied(cases, day)
-    await cases.signal(handle, "zorgplicht_verlengd", {})
+    await cases.signal(handle, "zorgplicht_verlengd", {"door": "school"})
     return handle
 
 
 PENDING = [
-    Pending("vier_weken", _fase0, lambda d: d + timedelta(days=28)),
-    Pending("waarschuwing_56", _reported, lambda d: d + timedelta(days=56)),
-    Pending("waarschuwing_70", _only_ten_week_warning, lambda d: d + timedelta(days=70)),
+    Pending("vier_weken", _fase0, lambda d: school_day(d + timedelta(days=28))),
+    Pending("waarschuwing_56", _reported, lambda d: school_day(d + timedelta(days=56))),
+    Pending("waarschuwing_70", _only_ten_week_warning, lambda d: school_day(d + timedelta(days=70))),
     Pending("twaalf_weken", _reported, lambda d: d + timedelta(days=84)),
     Pending("lba_herinnering", _reported, lambda d: add_working_days(d, 5)),
-    Pending("oudergesprek_herinnering", _reported, lambda d: add_working_days(d, 10)),
-    Pending("plan_herinnering", _after_gesprek, lambda d: add_working_days(d, 10)),
+    Pending("oudergesprek_herinnering", _reported, lambda d: school_day(add_working_days(d, 10))),
+    Pending("plan_herinnering", _after_gesprek, lambda d: school_day(add_working_days(d, 10))),
     Pending("zorgplicht", _applied, lambda d: d + timedelta(days=42)),
     Pending("zorgplicht_verlengd", _extended, lambda d: d + timedelta(days=70)),
 ]
@@ -528,10 +608,7 @@ PENDING = [
 
 @pytest.mark.parametrize(
     ("pending", "close"),
-    [
-        (p, ("passende_plek", CLOSE_RETURNED) if i % 2 else ("intrekken", CLOSE_WITHDRAWN))
-        for i, p in enumerate(PENDING)
-    ],
+    [(p, CLOSE_RETURNED if i % 2 else CLOSE_WITHDRAWN) for i, p in enumerate(PENDING)],
     ids=[p.sleutel for p in PENDING],
 )
 async def test_a_term_does_not_fire_for_a_case_closed_before_it(cases, pending, close):
@@ -541,12 +618,12 @@ async def test_a_term_does_not_fire_for_a_case_closed_before_it(cases, pending, 
     term_day = pending.term_day(day)
 
     await cases.at(term_day - DAY)
-    name, payload = close
-    await cases.signal(closed, name, payload)
+    for name, payload in close:
+        await cases.signal(closed, name, payload)
     await eventually(closed.describe, lambda d: d.status is WorkflowExecutionStatus.COMPLETED)
     final: CaseStatus = await closed.result()
     assert final.afgesloten
-    assert final.uitkomst is (Uitkomst.INGETROKKEN if name == "intrekken" else Uitkomst.TERUG_OP_SCHOOL)
+    assert final.uitkomst is (Uitkomst.INGETROKKEN if close is CLOSE_WITHDRAWN else Uitkomst.TERUG_OP_SCHOOL)
 
     await cases.at(term_day + timedelta(days=2))
     assert term_lines(await status_of(closed), pending.sleutel) == []
@@ -564,7 +641,7 @@ async def test_a_term_does_not_fire_for_a_case_closed_before_it(cases, pending, 
 # ----------------------------------------------------------------------------- correcting the start date
 
 
-async def test_correction_to_an_earlier_date_past_twelve_weeks_escalates_at_once(cases):
+async def test_correction_to_an_earlier_date_past_twelve_weeks_opens_the_check_at_once(cases):
     day = await cases.morning()
     handle = await cases.start(pupil(day))
     formal = day - timedelta(days=90)
@@ -575,15 +652,19 @@ async def test_correction_to_an_earlier_date_past_twelve_weeks_escalates_at_once
     )
     corrected_at = event_lines(s, "startdatum_correctie")[0].tijd
 
-    after = await eventually(lambda: status_of(handle), lambda x: x.escalatie is Escalatie.COORDINATOR)
-    (escalation,) = term_lines(after, "twaalf_weken")
-    assert escalation.tijd - corrected_at < timedelta(minutes=1)
+    after = await eventually(lambda: status_of(handle), lambda x: x.twaalf_weken_check is not None)
+    (opened,) = term_lines(after, "twaalf_weken")
+    assert opened.tijd - corrected_at < timedelta(minutes=1)
     assert after.deadline_12_weken == formal + timedelta(days=84)
     assert after.weken_thuis == 90 // 7
-    assert ("coordinator", "besluit_taskforce") in tasks(after)
+    due = add_working_days(formal + timedelta(days=84), DEFAULT_BELEID.check_besluit_werkdagen)
+    assert due >= day, "the check's due date still lies ahead"
+    assert tasks(after)[("scp", "twaalf_weken_besluit")] == due
+    assert after.escalatie is Escalatie.GEEN
     await eventually(lambda: cases.recorded(handle, "twaalf_weken"), lambda days: days == [day])
-    assert list(await cases.register.escalations_for(case_id(handle))) == ["coordinator"]
-    assert await cases.sent(handle, "escalatie_coordinator") == ["coordinator"]
+    assert await cases.register.escalations_for(case_id(handle)) == {}
+    await eventually(lambda: cases.sent(handle, "twaalf_weken_check"), lambda roles: roles == ["scp"])
+    assert await cases.sent(handle, "twaalf_weken_check_gemeld") == ["coordinator"]
     # the eight- and ten-week warnings lie in the past too: they no longer mean anything
     assert term_lines(after, "waarschuwing_56") == term_lines(after, "waarschuwing_70") == []
     assert await cases.sent(handle, "termijn_waarschuwing") == []
@@ -594,8 +675,43 @@ async def test_correction_to_an_earlier_date_past_twelve_weeks_escalates_at_once
     assert len(term_lines(await status_of(handle), "twaalf_weken")) == 1
 
 
-async def test_correction_to_an_earlier_date_brings_every_start_date_term_forward(cases):
+async def test_correction_to_a_date_past_the_checks_due_date_escalates_at_once(cases):
+    # Every date hangs on the start date: corrected back so far that the check's due date has passed too, the
+    # check opens and, undecided, goes to the coordinator at once (PO).
     day = await cases.morning()
+    handle = await cases.start(pupil(day))
+    formal = day - timedelta(days=120)
+    assert add_working_days(formal + timedelta(days=84), DEFAULT_BELEID.check_besluit_werkdagen) < day
+    s = await cases.signal(
+        handle, "startdatum_correctie", {"startdatum": formal.isoformat(), "reden": "LBA", "door": "leerplicht"}
+    )
+    corrected_at = event_lines(s, "startdatum_correctie")[0].tijd
+
+    after = await eventually(lambda: status_of(handle), lambda x: x.escalatie is Escalatie.COORDINATOR)
+    (opened,) = term_lines(after, "twaalf_weken")
+    (escalation,) = [line for line in after.tijdlijn if line.gebeurtenis == "opschalen"]
+    assert escalation.door == SYSTEEM
+    assert opened.tijd - corrected_at < timedelta(minutes=1) and escalation.tijd - corrected_at < timedelta(minutes=1)
+    assert after.twaalf_weken_check is not None and after.twaalf_weken_check.stand == "opgeschaald"
+    assert ("coordinator", "besluit_taskforce") in tasks(after)
+    escalations = await eventually(
+        lambda: cases.register.escalations_for(case_id(handle)), lambda found: list(found) == ["coordinator"]
+    )
+    assert amsterdam_date(escalations["coordinator"]) == day
+    await eventually(lambda: cases.sent(handle, "escalatie_coordinator"), lambda roles: roles == ["coordinator"])
+    assert await cases.sent(handle, "termijn_waarschuwing") == []
+
+
+def _forward_in_order(day: date) -> bool:
+    """Corrected back two weeks: the terms of the new start date, moved to school days, still come in order, after
+    today."""
+    formal = day - timedelta(days=14)
+    days = [school_day(formal + timedelta(days=n)) for n in (28, 56, 70)]
+    return days[0] > day and in_order(*days, formal + timedelta(days=84))
+
+
+async def test_correction_to_an_earlier_date_brings_every_start_date_term_forward(cases):
+    day = await cases.morning(where=_forward_in_order)
     handle = await cases.start(pupil(day, fase=0))
     formal = day - timedelta(days=14)
     s = await cases.signal(
@@ -604,39 +720,54 @@ async def test_correction_to_an_earlier_date_brings_every_start_date_term_forwar
     assert s.startdatum == formal
     assert s.deadline_12_weken == formal + timedelta(days=84)
 
-    await cases.expect_fires(handle, "vier_weken", formal + timedelta(days=28))
-    await cases.expect_fires(handle, "waarschuwing_56", formal + timedelta(days=56))
-    await cases.expect_fires(handle, "waarschuwing_70", formal + timedelta(days=70))
+    await cases.expect_fires(handle, "vier_weken", school_day(formal + timedelta(days=28)))
+    await cases.expect_fires(handle, "waarschuwing_56", school_day(formal + timedelta(days=56)))
+    await cases.expect_fires(handle, "waarschuwing_70", school_day(formal + timedelta(days=70)))
     after = await cases.expect_fires(handle, "twaalf_weken", formal + timedelta(days=84))
-    assert after.escalatie is Escalatie.COORDINATOR
+    assert after.twaalf_weken_check is not None and after.twaalf_weken_check.stand == "open"
 
     await cases.at(day + timedelta(days=84 + 7))  # the days of the old start date pass: nothing fires again
     later = await status_of(handle)
     for sleutel in ("vier_weken", "waarschuwing_56", "waarschuwing_70", "twaalf_weken"):
         assert len(term_lines(later, sleutel)) == 1, sleutel
-    assert await cases.sent(handle, "escalatie_coordinator") == ["coordinator"]
+    assert await cases.sent(handle, "twaalf_weken_check") == ["scp"]
+
+
+def _later_in_order(day: date) -> bool:
+    """Reported three weeks back, corrected to one week back: each term's old day (moved to a school day) comes
+    before its new day, and after the new day of the term before it."""
+    reported, formal = day - timedelta(days=21), day - timedelta(days=7)
+    moments: list[tuple[date, int]] = []
+    for days in (28, 56, 70):
+        old, new = school_day(reported + timedelta(days=days)), school_day(formal + timedelta(days=days))
+        moments += [(old, HOUR + 2), (new, HOUR)]
+    moments += [(reported + timedelta(days=84), HOUR + 2), (formal + timedelta(days=84), HOUR)]
+    return moments[0][0] > day and in_order(*(amsterdam_moment(d, h) for d, h in moments))
 
 
 async def test_correction_to_a_later_date_lets_the_old_days_pass_and_fires_on_the_new_ones(cases):
-    day = await cases.morning()
+    day = await cases.morning(where=_later_in_order)
     reported = day - timedelta(days=21)
     handle = await cases.start(pupil(reported, fase=0))
     formal = day - timedelta(days=7)
     s = await cases.signal(
         handle, "startdatum_correctie", {"startdatum": formal.isoformat(), "reden": "LBA", "door": "leerplicht"}
     )
-    assert s.volgende_termijn_op == formal + timedelta(days=28)
+    # the next term: the four weeks from the new date, unless a task of the voortraject falls overdue first
+    assert s.volgende_termijn_op == min([school_day(formal + timedelta(days=28)), *map(reminder_day, s.open_taken)])
 
     for sleutel, days in (("vier_weken", 28), ("waarschuwing_56", 56), ("waarschuwing_70", 70), ("twaalf_weken", 84)):
         old_day, new_day = reported + timedelta(days=days), formal + timedelta(days=days)
+        if sleutel != "twaalf_weken":
+            old_day, new_day = school_day(old_day), school_day(new_day)
         await cases.at(old_day, hour=HOUR + 2)
         assert term_lines(await status_of(handle), sleutel) == [], f"{sleutel} fired on the old day"
         await cases.expect_fires(handle, sleutel, new_day)
 
-    later_escalation = await status_of(handle)
-    assert later_escalation.escalatie is Escalatie.COORDINATOR
-    escalations = await cases.register.escalations_for(case_id(handle))
-    assert amsterdam_date(escalations["coordinator"]) == formal + timedelta(days=84)
+    checked = await status_of(handle)
+    assert checked.twaalf_weken_check is not None and checked.twaalf_weken_check.stand == "open"
+    assert checked.escalatie is Escalatie.GEEN
+    assert await cases.recorded(handle, "twaalf_weken") == [formal + timedelta(days=84)]
 
 
 # ---------------------------------------------------------------------------------------------------- policy
@@ -654,15 +785,20 @@ SHORT = Beleid(
 )
 
 
+def _short_terms_in_order(day: date) -> bool:
+    return in_order(*(school_day(day + timedelta(days=n), beleid=SHORT) for n in (3, 7, 10)), day + timedelta(days=14))
+
+
 async def test_a_case_runs_its_own_policy_at_its_own_hour(cases):
-    day = await cases.morning(hour=11)
+    day = await cases.morning(hour=11, where=_short_terms_in_order)
     short = await cases.start(pupil(day, fase=0, beleid=SHORT))
     default = await cases.start(pupil(day, fase=0))
-    await cases.expect_fires(short, "vier_weken", day + timedelta(days=3), hour=SHORT.termijn_uur)
-    await cases.expect_fires(short, "waarschuwing_7", day + timedelta(days=7), hour=SHORT.termijn_uur)
-    await cases.expect_fires(short, "waarschuwing_10", day + timedelta(days=10), hour=SHORT.termijn_uur)
-    escalated = await cases.expect_fires(short, "twaalf_weken", day + timedelta(days=14), hour=SHORT.termijn_uur)
-    assert escalated.deadline_12_weken == day + timedelta(days=14)
+    for sleutel, days in (("vier_weken", 3), ("waarschuwing_7", 7), ("waarschuwing_10", 10)):
+        on = school_day(day + timedelta(days=days), beleid=SHORT)
+        await cases.expect_fires(short, sleutel, on, hour=SHORT.termijn_uur)
+    checked = await cases.expect_fires(short, "twaalf_weken", day + timedelta(days=14), hour=SHORT.termijn_uur)
+    assert checked.deadline_12_weken == day + timedelta(days=14)
+    assert checked.twaalf_weken_check is not None and checked.twaalf_weken_check.stand == "open"
 
     s = await status_of(default)  # the case next to it, on the default policy, has seen none of this
     assert s.escalatie is Escalatie.GEEN and s.deadline_12_weken == day + timedelta(days=84)
@@ -767,9 +903,10 @@ def test_a_start_date_correction_moves_every_start_date_term_at_the_pure_level(s
         pupil(today + timedelta(days=started), fase=0), case_id="c", workflow_id="w", now=amsterdam_moment(today, 9)
     )
     before = _terms_of(state)
-    event = rules.parse(
-        "startdatum_correctie", {"startdatum": (today + timedelta(days=formal)).isoformat(), "reden": "LBA"}
-    )
+    correctie = {"startdatum": (today + timedelta(days=formal)).isoformat(), "reden": "LBA", "door": "leerplicht"}
+    event = rules.parse("startdatum_correctie", correctie)
     after = _terms_of(rules.apply(state, "startdatum_correctie", event, amsterdam_moment(today, 10)))
-    for sleutel in ("vier_weken", "waarschuwing_56", "waarschuwing_70", "twaalf_weken"):
-        assert after[sleutel] - before[sleutel] == timedelta(days=formal - started), sleutel
+    for sleutel, days in (("vier_weken", 28), ("waarschuwing_56", 56), ("waarschuwing_70", 70), ("twaalf_weken", 84)):
+        for terms_, offset in ((before, started), (after, formal)):
+            on = today + timedelta(days=offset + days)
+            assert terms_[sleutel] == (on if sleutel == "twaalf_weken" else school_day(on)), sleutel

@@ -52,7 +52,12 @@ async def test_worker_serves_metrics_and_stops_gracefully(dev_env, register, tes
 
         aanmelding = pupil(amsterdam_date(datetime.now(UTC)) - timedelta(days=3))
         handle = await start_case(dev_env.client, aanmelding, settings.task_queue)
-        await handle.execute_update("passende_plek", {"uitkomst": "terug_op_school"}, result_type=CaseStatus)
+        await handle.execute_update(
+            "passende_plek", {"uitkomst": "terug_op_school", "door": "school"}, result_type=CaseStatus
+        )
+        await handle.execute_update(
+            "afronden", {"toelichting": "terug op school", "door": "scp"}, result_type=CaseStatus
+        )
         await handle.result()
 
         async def metrics() -> str:

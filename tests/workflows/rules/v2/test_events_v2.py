@@ -808,6 +808,29 @@ def test_taskforce_besluit_turns_each_action_into_a_task_for_its_role_with_its_d
     assert ("taskforce", "besluit_nemen") not in tasks(after)
 
 
+def test_taskforce_besluit_with_two_actions_for_one_role_tells_that_role_once_of_both() -> None:
+    """Each message is sent exactly once under a key of the case, the event, the role and the template: two
+    actions for one role are one message (two would share the key, and the second would never be sent)."""
+    before = go(to_taskforce(), "huisbezoek", {"samenvatting": "Verslag."}, "taskforce")
+    acties = [
+        {"rol": "school", "omschrijving": "Meld aan bij SO De Brug.", "uiterlijk": "2025-03-21"},
+        {"rol": "school", "omschrijving": "Stel een OPP op.", "uiterlijk": "2025-03-14"},
+    ]
+    after = go(before, "taskforce_besluit", {"besluit": "Plaatsing SO.", "acties": acties}, "taskforce")
+
+    first, second = (t for t in open_tasks(after) if t.taak == "taskforce_actie")
+    assert (first.uiterlijk, second.uiterlijk) == (date(2025, 3, 21), date(2025, 3, 14))  # each its own task
+    new = after.openstaand[len(before.openstaand) :]
+    keys = [e.sleutel for e in new]
+    assert len(keys) == len(set(keys))
+    (message,) = [e for e in new if getattr(e, "sjabloon", None) == "taskforce_actie"]
+    assert message.gegevens == {  # type: ignore[union-attr]
+        "omschrijving": "Meld aan bij SO De Brug.; Stel een OPP op.",
+        "uiterlijk": "2025-03-14",
+        "taak_id": f"{first.id}, {second.id}",
+    }
+
+
 def test_taskforce_besluit_actions_stay_open_until_finished_by_hand() -> None:
     before = go(to_taskforce(), "huisbezoek", {"samenvatting": "Verslag."}, "taskforce")
     actie = {"rol": "wijkteam", "omschrijving": "Start begeleiding thuis.", "uiterlijk": "2025-03-21"}

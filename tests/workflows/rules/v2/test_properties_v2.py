@@ -46,7 +46,7 @@ from workflows.contract import (
     Rol,
     Sector,
 )
-from workflows.effects import Bericht, Registratie, Sjabloon, Systeem, Vastlegging
+from workflows.effects import Bericht, Registratie, Systeem, Vastlegging
 from workflows.policy import Beleid
 from workflows.rules import CaseState
 
@@ -54,9 +54,6 @@ SCALE = max(1, int(os.environ.get("THUISZITTERS_FUZZ_SCALE", "1")))
 """Multiplies the example count for a deeper run (``THUISZITTERS_FUZZ_SCALE=20``)."""
 PPO_ROLES = {Rol.SCP, Rol.OUDERFUNCTIONARIS, Rol.COORDINATOR}
 PPO_SYSTEMS = {Systeem.KINDKANS, Systeem.SISA, Systeem.CENTRALE_AANMELDROUTE}
-KNOWN = {(Rol.COORDINATOR, Sjabloon.AFGESLOTEN)}
-"""A defect outside the rules' events, kept visible by ``test_sectors.py::
-test_closing_an_escalated_vo_case_tells_no_ppo_coordinator`` (strict xfail): remove it here with that fix."""
 BRINS = ["12AB", "34CD", "56EF", "78GH01"]
 TASK_ID = re.compile(r"^T[0-9]+$")
 
@@ -374,7 +371,7 @@ def take_effects(seen: Observed, before: CaseState, after: CaseState) -> CaseSta
             seen.volgnummer = effect.volgnummer
             if effect.sector is Sector.VO:
                 assert not {t.rol for t in effect.open_taken} & PPO_ROLES, "a VO register line with a PPO task"
-        if isinstance(effect, Bericht) and effect.sector is Sector.VO and (effect.rol, effect.sjabloon) not in KNOWN:
+        if isinstance(effect, Bericht) and effect.sector is Sector.VO:
             assert effect.rol not in PPO_ROLES, f"a VO case sends {effect.rol.value}.{effect.sjabloon.value}"
         if isinstance(effect, Registratie) and vo_throughout:
             assert effect.systeem not in PPO_SYSTEMS, f"a VO case calls {effect.systeem.value}.{effect.actie.value}"

@@ -115,11 +115,6 @@ def test_a_vo_case_escalated_to_the_taskforce_involves_no_ppo_role_up_to_its_pla
     assert not [line for line in messages if line.split(" ")[1].split(".")[0] in PPO_ROLES], messages
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="workflows/steps.py close(): an escalated case tells the (PPO) coordinator of its closure, VO too; "
-    "with the fix, drop KNOWN in test_properties_v2.py",
-)
 def test_closing_an_escalated_vo_case_tells_no_ppo_coordinator() -> None:
     before = go(to_taskforce("VO"), "passende_plek", {"uitkomst": "terug_op_school"}, "taskforce")
     after = go(before, "afronden", {"toelichting": "Terug op school."}, "koersloket")
@@ -128,10 +123,6 @@ def test_closing_an_escalated_vo_case_tells_no_ppo_coordinator() -> None:
     assert "bericht coordinator.afgesloten" not in effects
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="workflows/state.py route_andere_school(): VO's 3.3 andere_vo_school is not an application elsewhere",
-)
 def test_vo_route_33_andere_vo_school_goes_through_the_application_at_another_school() -> None:
     state = on_route("3.3", "andere_vo_school", sector="VO")
     assert ("school", "passende_school_zoeken") in tasks(state)
