@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from thuiszitters.cases import start_case
@@ -55,6 +55,23 @@ async def eventually(probe: Callable[[], Awaitable[T]], until: Callable[[T], boo
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"not reached within {within}s; last value: {value!r}")
         await asyncio.sleep(0.1)
+
+
+async def idle(handle: WorkflowHandle[Any, Any]) -> bool:
+    """The case waits for its next term: the last event of its history, workflow tasks aside, is a timer started.
+    (The time-skipping test server's description does not list pending activities, so the history tells.)"""
+    kinds = [event.WhichOneof("attributes") or "" async for event in handle.fetch_history_events()]
+    kinds = [kind for kind in kinds if not kind.startswith("workflow_task_")]
+    return bool(kinds) and kinds[-1] == "timer_started_event_attributes"
+
+
+async def end_when_idle(handle: WorkflowHandle[Any, Any], *, within: float = 30) -> None:
+    """Terminate a running case once it is idle. On the time-skipping server a case terminated while an activity
+    of it runs can leave the shared clock locked for every later test."""
+    if (await handle.describe()).status is not WorkflowExecutionStatus.RUNNING:
+        return
+    await eventually(lambda: idle(handle), bool, within=within)
+    await handle.terminate("einde test")
 
 
 def events(status: CaseStatus) -> list[str]:

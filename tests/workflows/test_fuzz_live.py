@@ -40,7 +40,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from tests.cases import eventually, pupil, start, status_of
+from tests.cases import eventually, pupil, start, status_of, with_door
 from tests.fixtures.temporal import CaseWorker, case_worker
 from tests.test_fuzz_inputs import (
     CONTRACT_NAMES,
@@ -197,7 +197,7 @@ async def start_cases(worker: CaseWorker) -> list[Case]:
     today = amsterdam_date(datetime.now(UTC))
     pupils = [
         pupil(today - timedelta(days=10)),
-        pupil(today - timedelta(days=40), sector="VO", fase=0, woont_in_rotterdam=False),
+        pupil(today - timedelta(days=40), age=14, sector="VO", fase=0, woont_in_rotterdam=False),
         pupil(today - timedelta(days=20), age=4),
         pupil(today - timedelta(days=5), uit_buitenland=True),
     ]
@@ -248,16 +248,24 @@ async def assert_healthy_history(client: Client, case: Case) -> int:
 
 
 async def assert_still_processing_and_close(case: Case) -> CaseStatus:
-    """A last malformed signal is recorded, a last valid update applied, and the case closes normally."""
-    await case.handle.signal("voortgang", {"toelichting": "Stand van zaken.", "laatste_kenmerk": True})
+    """A last malformed signal is recorded, a last valid update applied, and the case closes normally (withdrawn by
+    a role that may, for the case's sector)."""
+    await case.handle.signal(
+        "voortgang", {"toelichting": "Stand van zaken.", "door": "school", "laatste_kenmerk": True}
+    )
     await eventually(
         lambda: status_of(case.handle),
         lambda s: bool(s.afgewezen) and "laatste_kenmerk" in s.afgewezen[-1].reden,
         within=10,
     )
-    status = await case.handle.execute_update("voortgang", {"toelichting": "Laatste stand."}, result_type=CaseStatus)
+    status = await case.handle.execute_update(
+        "voortgang", {"toelichting": "Laatste stand.", "door": "school"}, result_type=CaseStatus
+    )
     assert status.tijdlijn[-1].gebeurtenis == "voortgang"
-    await case.handle.execute_update("intrekken", {"reden": "Einde van de proef."}, result_type=CaseStatus)
+    intrekken = with_door(
+        "intrekken", {"reden": "Einde van de proef."}, status.sector.value, uit_buitenland=status.uit_buitenland
+    )
+    await case.handle.execute_update("intrekken", intrekken, result_type=CaseStatus)
     result = await asyncio.wait_for(case.handle.result(), timeout=60)
     assert result.afgesloten and result.uitkomst is Uitkomst.INGETROKKEN
     return result

@@ -21,10 +21,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
-from tests.cases import Case, eventually, open_case, pupil, task
+from tests.cases import Case, end_when_idle, eventually, open_case, pupil, task
 from tests.fixtures.temporal import CaseWorker, case_worker
 from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings
@@ -62,8 +61,7 @@ class TimeCases:
     async def end_running(self) -> None:
         for case in self.opened:
             with suppress(Exception):
-                if (await case.handle.describe()).status is WorkflowExecutionStatus.RUNNING:
-                    await case.handle.terminate("einde test")
+                await end_when_idle(case.handle)
 
 
 @pytest.fixture
@@ -98,12 +96,16 @@ async def sleep_until(env: WorkflowEnvironment, moment: datetime) -> None:
 
 
 async def signalled(case: Case, name: str, **payload: Any) -> CaseStatus:
-    """Send an event as a signal (time-skipping server) and wait until the case applied it (a line in its
-    timeline by that role) or refused it (a line in ``afgewezen``)."""
+    """Send an event as a signal (time-skipping server) and wait until the case applied it (one more line of that
+    event in its timeline, by that role) or refused it (a line in ``afgewezen``)."""
     before = await case.status()
+    door = payload.get("door")
+
+    def lines(s: CaseStatus) -> int:
+        return sum(1 for line in s.tijdlijn if line.gebeurtenis == name and line.door == door)
 
     def taken(s: CaseStatus) -> bool:
-        return s.tijdlijn_totaal > before.tijdlijn_totaal or s.afgewezen_totaal > before.afgewezen_totaal
+        return lines(s) > lines(before) or s.afgewezen_totaal > before.afgewezen_totaal
 
     await case.signal(name, **payload)
     after = await eventually(case.status, taken)
@@ -485,11 +487,11 @@ async def test_a_po_case_corrected_to_vo_moves_to_koers_vo(dev_worker: CaseWorke
     assert not any(t.rol.value == "coordinator" for t in status.open_taken)
     assert ("school", "route_kiezen") in open_tasks(status)
     assert next(line.door for line in status.tijdlijn if line.gebeurtenis == "gegevens_wijzigen") == "coordinator"
-    calls = await eventually(
+    rows = await eventually(
         lambda: register.registrations_for(case.case_id),
         lambda rows: any((r.systeem, r.actie) == ("kindkans", "hulpvraag_intrekken") for r in rows),
     )
-    assert [(r.systeem, r.actie) for r in calls].count(("kindkans", "hulpvraag_intrekken")) == 1
+    assert [(r.systeem, r.actie) for r in rows].count(("kindkans", "hulpvraag_intrekken")) == 1
     await eventually(lambda: sent(register, case, "sector_gewijzigd"), lambda roles: roles == ["koersloket"])
 
     # from now on the case runs through Koers VO

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.cases import eventually, pupil, start, status_of, task
+from tests.cases import end_when_idle, eventually, pupil, start, status_of, task
 from tests.fixtures.temporal import case_worker
 from workflows.calendar import add_working_days, amsterdam_date, amsterdam_moment
 from workflows.contract import CaseStatus, Escalatie
@@ -63,7 +63,7 @@ async def test_twelve_weeks_open_the_check_for_the_scp_exactly_on_the_day_withou
         assert later.twaalf_weken_check is not None and later.twaalf_weken_check.stand == "open"
         assert len(check_lines(later)) == 1 and later.escalatie is Escalatie.GEEN
         assert await register.escalations_for(case_id) == {}
-        await handle.terminate("test klaar")  # a running case without a worker would hold the shared clock
+        await end_when_idle(handle)  # a running case without a worker would hold the shared clock
 
 
 async def test_an_undecided_vo_check_goes_to_the_kerngroep_list_and_never_to_a_coordinator(
@@ -96,4 +96,4 @@ async def test_an_undecided_vo_check_goes_to_the_kerngroep_list_and_never_to_a_c
         assert sorted(r.rol for r in sent if r.sjabloon == "twaalf_weken_check_verlopen") == ["koersloket", "taskforce"]
         assert "coordinator" not in {r.rol for r in sent}
         assert await register.escalations_for(case_id) == {}
-        await handle.terminate("test klaar")
+        await end_when_idle(handle)
