@@ -19,7 +19,8 @@ import pytest
 from tests.paths import REPO
 
 DOC = REPO / "docs" / "procedure-trace.md"
-SEED_DIR = Path(os.environ.get("THUISZITTERS_SEEDS", "/work/shared/seeds"))
+SEED_DIR = Path(os.environ.get("THUISZITTERS_SEEDS", REPO.parent / "shared" / "seeds"))
+"""The source texts, in ``shared/`` beside the project's root (as in CI), unless ``THUISZITTERS_SEEDS`` names them."""
 SEEDS = {"S0": "000_b99ea10c2e44aef5.txt", "S4": "004_e0d50d89a428133b.txt"}
 """The item prefix of each seed, and its file (the seeds are the authority; they live outside the repository)."""
 

@@ -475,7 +475,8 @@ def _apply_oudergesprek(state: CaseState, event: Gebeurtenis, day: date, now: da
         event.door,
         "Oudergesprek gevoerd met " + ", ".join(state.deelnemers) + ".",
     )
-    call(state, Systeem.KINDKANS, Actie.HULPVRAAG_BIJWERKEN, gebeurtenis="oudergesprek", fase=state.fase)
+    if state.kindkans_hulpvraag:  # PO (in version 1 every case that reaches this step has one)
+        call(state, Systeem.KINDKANS, Actie.HULPVRAAG_BIJWERKEN, gebeurtenis="oudergesprek", fase=state.fase)
 
 
 def _apply_plan_van_aanpak(state: CaseState, event: Gebeurtenis, day: date, now: datetime) -> None:
@@ -492,7 +493,8 @@ def _apply_plan_van_aanpak(state: CaseState, event: Gebeurtenis, day: date, now:
             event.door,
             "Plan van aanpak in het OPP, ouders stemmen in: fase 3.",
         )
-        call(state, Systeem.KINDKANS, Actie.HULPVRAAG_BIJWERKEN, gebeurtenis="plan_van_aanpak", fase=3)
+        if state.kindkans_hulpvraag:  # PO (in version 1 every case that reaches this step has one)
+            call(state, Systeem.KINDKANS, Actie.HULPVRAAG_BIJWERKEN, gebeurtenis="plan_van_aanpak", fase=3)
     else:
         missing = []
         if not event.in_opp:
@@ -523,7 +525,8 @@ def _apply_route(state: CaseState, event: Gebeurtenis, day: date, now: datetime)
     variant = f" ({event.variant})" if event.variant else ""
     change = f" (was {previous})" if previous and previous != event.route else ""
     log(state, now, "route", event.door, f"Route {event.route}{variant} gekozen{change}.")
-    call(state, Systeem.KINDKANS, Actie.HULPVRAAG_BIJWERKEN, route=event.route, variant=event.variant)
+    if state.kindkans_hulpvraag:  # PO (in version 1 every case that reaches this step has one)
+        call(state, Systeem.KINDKANS, Actie.HULPVRAAG_BIJWERKEN, route=event.route, variant=event.variant)
     send(state, Rol.OUDERS, Sjabloon.ROUTE_GEKOZEN, route=event.route, variant=event.variant)
     if event.route == "3.3" and event.variant in ("tlv_sbo", "tlv_so"):
         send(state, state.contactrol, Sjabloon.TLV_ONDERBOUWING, route=event.route, variant=event.variant)
@@ -534,6 +537,8 @@ def _apply_route(state: CaseState, event: Gebeurtenis, day: date, now: datetime)
             soort_onderwijs="SBO" if event.variant == "tlv_sbo" else "SO",
             school_brin=state.aanmelding.school_brin,
         )
+    if event.route == "3.3" and event.variant == "tlv_vso":  # version 2, VO: the TLV for VSO runs through Koers VO
+        send(state, Rol.KOERSLOKET, Sjabloon.TLV_ONDERBOUWING, route=event.route, variant=event.variant)
     if event.route == "3.4" or event.variant == "zorgarrangement":
         send(state, Rol.WIJKTEAM, Sjabloon.REGIE_WIJKTEAM, route=event.route, variant=event.variant)
     if event.route == "3.4":

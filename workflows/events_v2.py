@@ -38,8 +38,6 @@ from workflows.contract import (
     Oudergesprek,
     OudergesprekVerslag,
     PassendePlek,
-    PlanVanAanpak,
-    Regiehouder,
     Rol,
     Route,
     Sector,
@@ -63,7 +61,6 @@ from workflows.state import (
     Weigering,
     contact_of,
     log,
-    route_andere_school,
     school_and_contact,
     school_of,
     short,
@@ -354,11 +351,7 @@ def _keep(state: CaseState, **changes: object) -> None:
 
 def _apply_oudergesprek(state: CaseState, event: Gebeurtenis, day: date, now: datetime) -> None:
     assert isinstance(event, Oudergesprek)
-    state.oudergesprek_op = day
-    state.deelnemers = sorted({d.value for d in event.deelnemers})
-    if state.fase == 1:
-        state.fase = 2
-    log(state, now, "oudergesprek", event.door, "Oudergesprek gevoerd met " + ", ".join(state.deelnemers) + ".")
+    v1._apply_oudergesprek(state, event, day, now)
     _keep(
         state,
         oudergesprek=OudergesprekVerslag(
@@ -369,61 +362,6 @@ def _apply_oudergesprek(state: CaseState, event: Gebeurtenis, day: date, now: da
             afspraken=event.afspraken,
         ),
     )
-    if state.kindkans_hulpvraag:
-        call(state, Systeem.KINDKANS, Actie.HULPVRAAG_BIJWERKEN, gebeurtenis="oudergesprek", fase=state.fase)
-
-
-def _apply_plan_van_aanpak(state: CaseState, event: Gebeurtenis, day: date, now: datetime) -> None:
-    assert isinstance(event, PlanVanAanpak)
-    state.plan_op = day
-    state.plan_in_opp = event.in_opp
-    state.plan_instemming_ouders = event.instemming_ouders
-    if event.in_opp and event.instemming_ouders:
-        state.fase = 3
-        log(state, now, "plan_van_aanpak", event.door, "Plan van aanpak in het OPP, ouders stemmen in: fase 3.")
-        if state.kindkans_hulpvraag:
-            call(state, Systeem.KINDKANS, Actie.HULPVRAAG_BIJWERKEN, gebeurtenis="plan_van_aanpak", fase=3)
-        return
-    missing = []
-    if not event.in_opp:
-        missing.append("opname in het OPP")
-    if not event.instemming_ouders:
-        missing.append("instemming van de ouders met het handelingsdeel")
-    log(state, now, "plan_van_aanpak", event.door, "Plan van aanpak vastgelegd; nog nodig: " + " en ".join(missing))
-
-
-def _apply_route(state: CaseState, event: Gebeurtenis, day: date, now: datetime) -> None:
-    assert isinstance(event, Route)
-    previous = state.route
-    state.route = event.route
-    state.route_variant = event.variant
-    if state.regiehouder is not Regiehouder.TASKFORCE:
-        state.regiehouder = Regiehouder.WIJKTEAM if event.route == "3.4" else Regiehouder.SCHOOL
-    if state.andere_school is not None and not route_andere_school(state):
-        state.andere_school = None
-        for name in ("aanmelding_andere_school", "zorgplicht_verlengd"):
-            state.vingerafdrukken.pop(name, None)
-    variant = f" ({event.variant})" if event.variant else ""
-    change = f" (was {previous})" if previous and previous != event.route else ""
-    log(state, now, "route", event.door, f"Route {event.route}{variant} gekozen{change}.")
-    if state.kindkans_hulpvraag:
-        call(state, Systeem.KINDKANS, Actie.HULPVRAAG_BIJWERKEN, route=event.route, variant=event.variant)
-    send(state, Rol.OUDERS, Sjabloon.ROUTE_GEKOZEN, route=event.route, variant=event.variant)
-    if event.route == "3.3" and event.variant in ("tlv_sbo", "tlv_so"):
-        send(state, Rol.SCP, Sjabloon.TLV_ONDERBOUWING, route=event.route, variant=event.variant)
-        call(
-            state,
-            Systeem.CENTRALE_AANMELDROUTE,
-            Actie.AANMELDING,
-            soort_onderwijs="SBO" if event.variant == "tlv_sbo" else "SO",
-            school_brin=state.aanmelding.school_brin,
-        )
-    if event.route == "3.3" and event.variant == "tlv_vso":
-        send(state, Rol.KOERSLOKET, Sjabloon.TLV_ONDERBOUWING, route=event.route, variant=event.variant)
-    if event.route == "3.4" or event.variant == "zorgarrangement":
-        send(state, Rol.WIJKTEAM, Sjabloon.REGIE_WIJKTEAM, route=event.route, variant=event.variant)
-    if event.route == "3.4":
-        send(state, Rol.SCHOOL, Sjabloon.HUISWERKPAKKETTEN)
 
 
 def _apply_voortgang(state: CaseState, event: Gebeurtenis, day: date, now: datetime) -> None:
@@ -667,8 +605,6 @@ def _apply_interventie(state: CaseState, event: Gebeurtenis, day: date, now: dat
 
 _APPLY: dict[str, Callable[[CaseState, Gebeurtenis, date, datetime], None]] = {
     "oudergesprek": _apply_oudergesprek,
-    "plan_van_aanpak": _apply_plan_van_aanpak,
-    "route": _apply_route,
     "voortgang": _apply_voortgang,
     "opschalen": _apply_opschalen,
     "beoordeling": _apply_beoordeling,

@@ -53,9 +53,24 @@ def record(state: CaseState, now: datetime, gebeurtenis: str, door: str | None) 
     Version 2: first the stored tasks follow the case (:func:`workflows.work.sync`: what the event fulfilled is
     finished, what is now due opens), and the line carries the tasks finished since the last one, and the dossier
     when the event changed it."""
+    version_2: dict[str, Any] = {}
+    today = amsterdam_date(now)
     if state.versie >= 2:
-        _record_v2(state, now, gebeurtenis, door)
-        return
+        sync(state, today, gebeurtenis, door)
+        version_2 = {
+            "contract_versie": state.versie,
+            "afgeronde_taken": list(state.net_afgerond),
+            "contactrol": contact_of(state),
+            "leerplichtig_vanaf": state.leerplichtig_vanaf,
+            "twaalf_weken_check": state.twaalf_weken_check,
+            "kerngroep_bespreking_op": state.kerngroep_bespreking_op,
+            "op_kerngroep_lijst": state.op_kerngroep_lijst,
+            "toegewezen": dict(state.toegewezen),
+            "dossier": state.dossier if state.dossier_gewijzigd else None,
+            "documenten": list(state.documenten) if state.dossier_gewijzigd else None,
+        }
+        state.net_afgerond = []
+        state.dossier_gewijzigd = False
     state.volgnummer += 1
     state.openstaand.append(
         Vastlegging(
@@ -79,7 +94,8 @@ def record(state: CaseState, now: datetime, gebeurtenis: str, door: str | None) 
             wachtlijst=state.wachtlijst,
             afgesloten=state.afgesloten,
             uitkomst=state.uitkomst,
-            open_taken=open_tasks(state),
+            open_taken=open_tasks(state, today),
+            **version_2,
         )
     )
 
@@ -120,46 +136,3 @@ def fits_in(waiting: Iterable[Effect], budget: int) -> bool:
         if size > budget:
             return False
     return True
-
-
-def _record_v2(state: CaseState, now: datetime, gebeurtenis: str, door: str | None) -> None:
-    today = amsterdam_date(now)
-    sync(state, today, gebeurtenis, door)
-    state.volgnummer += 1
-    state.openstaand.append(
-        Vastlegging(
-            sleutel=f"{state.case_id}:{state.volgnummer}:vastlegging",
-            case_id=state.case_id,
-            volgnummer=state.volgnummer,
-            leerling_ref=state.aanmelding.leerling_ref,
-            workflow_id=state.workflow_id,
-            tijd=now,
-            gebeurtenis=gebeurtenis,
-            door=door,
-            sector=state.aanmelding.sector,
-            regio=state.aanmelding.regio,
-            school_brin=state.aanmelding.school_brin,
-            leerplichtig=state.leerplichtig,
-            startdatum=state.startdatum,
-            fase=state.fase,
-            regiehouder=state.regiehouder,
-            escalatie=state.escalatie,
-            route=state.route,
-            wachtlijst=state.wachtlijst,
-            afgesloten=state.afgesloten,
-            uitkomst=state.uitkomst,
-            open_taken=open_tasks(state, today),
-            contract_versie=state.versie,
-            afgeronde_taken=list(state.net_afgerond),
-            contactrol=contact_of(state),
-            leerplichtig_vanaf=state.leerplichtig_vanaf,
-            twaalf_weken_check=state.twaalf_weken_check,
-            kerngroep_bespreking_op=state.kerngroep_bespreking_op,
-            op_kerngroep_lijst=state.op_kerngroep_lijst,
-            toegewezen=dict(state.toegewezen),
-            dossier=state.dossier if state.dossier_gewijzigd else None,
-            documenten=list(state.documenten) if state.dossier_gewijzigd else None,
-        )
-    )
-    state.net_afgerond = []
-    state.dossier_gewijzigd = False

@@ -21,6 +21,7 @@ from workflows.effects import Bericht, Sjabloon
 
 LEERLING = "LL0042"
 
+# The month names again, on purpose: the dates are read back with the test's own reading, not the templates'.
 _MAANDEN = (
     "januari",
     "februari",
