@@ -53,13 +53,18 @@ from workflows.effects import Actie, Sjabloon, Systeem
 from workflows.outbox import call, send
 from workflows.permissions import allowed_roles
 from workflows.state import (
+    BYTES_BESLUITEN,
+    BYTES_DOCUMENTEN,
+    BYTES_INTERVENTIES,
     MAX_BESLUITEN,
     MAX_DOCUMENTEN,
     MAX_INTERVENTIES,
+    MAX_OPEN_ACTIES,
     SYSTEEM,
     CaseState,
     Weigering,
     contact_of,
+    keep_latest,
     log,
     school_and_contact,
     school_of,
@@ -199,6 +204,13 @@ _OTHER_ORGANISATION: dict[Sector, frozenset[Door]] = {
 def _check_taskforce_besluit(state: CaseState, event: Gebeurtenis, today: date) -> None:
     assert isinstance(event, TaskforceBesluit)
     v1._check_taskforce_besluit(state, event, today)
+    open_acties = sum(t.taak == "taskforce_actie" for t in state.taken)
+    if open_acties + len(event.acties) > MAX_OPEN_ACTIES:
+        raise Weigering(
+            f"taskforce_besluit: er staan al {open_acties} acties van de Taskforce open; met deze "
+            f"{len(event.acties)} worden het er meer dan {MAX_OPEN_ACTIES}. Meld eerst afgeronde acties af met "
+            "taak_afgerond"
+        )
     sector = state.aanmelding.sector
     for nummer, actie in enumerate(event.acties):
         if actie.rol in _OTHER_ORGANISATION[sector]:
@@ -445,7 +457,9 @@ def _apply_taskforce_besluit(state: CaseState, event: Gebeurtenis, day: date, no
             uiterlijk=min(uiterlijk for _, uiterlijk, _ in acties).isoformat(),
             taak_id=", ".join(taak_id for _, _, taak_id in acties),
         )
-    besluiten = [*state.dossier.besluiten, Besluit(op=day, besluit=event.besluit, acties=ids)][-MAX_BESLUITEN:]
+    besluiten = keep_latest(
+        [*state.dossier.besluiten, Besluit(op=day, besluit=event.besluit, acties=ids)], MAX_BESLUITEN, BYTES_BESLUITEN
+    )
     _keep(state, besluiten=besluiten)
     log(
         state,
@@ -531,7 +545,7 @@ def _apply_document(state: CaseState, event: Gebeurtenis, day: date, now: dateti
         toegevoegd_op=day,
         door=event.door.value,
     )
-    state.documenten = [*state.documenten, document][-MAX_DOCUMENTEN:]
+    state.documenten = keep_latest([*state.documenten, document], MAX_DOCUMENTEN, BYTES_DOCUMENTEN)
     state.dossier_gewijzigd = True
     log(state, now, "document_toegevoegd", event.door, f"Document toegevoegd: {event.soort.value.replace('_', ' ')}.")
 
@@ -589,10 +603,11 @@ def _moved_sector(state: CaseState, oude_sector: Sector, now: datetime) -> None:
 
 def _apply_interventie(state: CaseState, event: Gebeurtenis, day: date, now: datetime) -> None:
     assert isinstance(event, LeerplichtInterventie)
-    interventies = [
-        *state.dossier.interventies,
-        Interventie(op=day, soort=event.soort.value, toelichting=event.toelichting),
-    ][-MAX_INTERVENTIES:]
+    interventies = keep_latest(
+        [*state.dossier.interventies, Interventie(op=day, soort=event.soort.value, toelichting=event.toelichting)],
+        MAX_INTERVENTIES,
+        BYTES_INTERVENTIES,
+    )
     _keep(state, interventies=interventies)
     log(
         state,

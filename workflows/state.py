@@ -7,6 +7,7 @@ it. Add fields with defaults; never rename or retype one.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -65,6 +66,32 @@ MAX_DOCUMENTEN = 50
 MAX_INTERVENTIES = 20
 MAX_BESLUITEN = 10
 MAX_ESCALATIES = 10
+MAX_OPEN_ACTIES = 25
+"""Open Taskforce actions a case may hold: a decision that would pass it is refused until actions are finished."""
+
+BYTES_AFGERONDE_TAKEN = 40_000
+BYTES_DOCUMENTEN = 20_000
+BYTES_INTERVENTIES = 20_000
+BYTES_BESLUITEN = 20_000
+BYTES_ESCALATIES = 16_000
+"""What the lists of what people wrote may take in the status, as UTF-8 JSON. Their texts are bounded in
+characters, and a character takes up to four bytes: the lists keep their latest entries by count *and* by size, so
+the status stays under 256 KB whatever the texts hold (``tests/workflows/rules/v2/test_bounded_status.py``)."""
+
+_Kept = TypeVar("_Kept", bound=BaseModel)
+
+
+def keep_latest(items: list[_Kept], count: int, budget: int) -> list[_Kept]:
+    """The latest ``count`` of ``items``, fewer where their JSON would pass ``budget`` bytes (the newest always)."""
+    kept: list[_Kept] = []
+    size = 0
+    for item in reversed(items[-count:]):
+        size += len(item.model_dump_json().encode())
+        if kept and size > budget:
+            break
+        kept.append(item)
+    kept.reverse()
+    return kept
 
 
 class TaakRecord(BaseModel):

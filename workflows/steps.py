@@ -9,7 +9,15 @@ from workflows.calendar import add_working_days, amsterdam_date, next_meeting
 from workflows.contract import Escalatie, EscalatieRegel, Regiehouder, Rol, Sector
 from workflows.effects import Actie, Sjabloon, Systeem
 from workflows.outbox import call, send
-from workflows.state import MAX_ESCALATIES, CaseState, log, school_of, weeks_at_home
+from workflows.state import (
+    BYTES_ESCALATIES,
+    MAX_ESCALATIES,
+    CaseState,
+    keep_latest,
+    log,
+    school_of,
+    weeks_at_home,
+)
 from workflows.work import Step, open_task
 
 
@@ -130,10 +138,14 @@ def _escalate_v2(
     """Version 2: the reason is kept (a code and text); a Taskforce case gets its Kerngroep meeting, and the school
     a task to inform the parents."""
     today = amsterdam_date(now)
-    escalaties = [
-        *state.dossier.escalaties,
-        EscalatieRegel(op=today, niveau=niveau.value, reden_code=reden_code, reden=reden, door=door),
-    ][-MAX_ESCALATIES:]
+    escalaties = keep_latest(
+        [
+            *state.dossier.escalaties,
+            EscalatieRegel(op=today, niveau=niveau.value, reden_code=reden_code, reden=reden, door=door),
+        ],
+        MAX_ESCALATIES,
+        BYTES_ESCALATIES,
+    )
     state.dossier = state.dossier.model_copy(update={"escalaties": escalaties})
     state.dossier_gewijzigd = True
     if state.check_stand is not None:

@@ -139,10 +139,12 @@ def _school_days(state: CaseState, found: list[Termijn]) -> list[Termijn]:
     if state.uit_buitenland:
         return found
     holidays = state.beleid.vakanties(state.aanmelding.regio.value)
-    return [
+    moved = [
         Termijn(t.soort, t.sleutel, next_school_day(t.op, holidays), t.omschrijving) if t.soort in _TO_SCHOOL else t
         for t in found
     ]
+    # a warning that a holiday pushes to or past the twelve weeks would warn of what has already come: it is dropped
+    return [t for t in moved if not (t.soort is Termijnsoort.WAARSCHUWING and t.op >= state.deadline_12_weken)]
 
 
 def _terms_v2(state: CaseState) -> list[Termijn]:

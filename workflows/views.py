@@ -10,6 +10,7 @@ from workflows.contract import FASE_NAMEN, Aanmelding, CaseStatus
 from workflows.state import CaseState, contact_of, uitkomst_tekst, weeks_at_home
 from workflows.tasks import open_tasks
 from workflows.terms import next_term
+from workflows.work import FREE_TEXT
 
 
 def status(state: CaseState, now: datetime) -> CaseStatus:
@@ -75,7 +76,8 @@ def details_markdown(state: CaseState, now: datetime) -> str:
         lines.append(f"- Volgende termijn: {termijn.omschrijving} op {termijn.op.isoformat()}")
     tasks = open_tasks(state, amsterdam_date(now))
     if tasks:
-        lines += ["", "**Open taken**", *(f"- {t.rol.value}: {t.omschrijving}" for t in tasks[:8])]
+        shown = [f"- {t.rol.value}: {FREE_TEXT.get(t.taak, t.omschrijving)}" for t in tasks[:8]]
+        lines += ["", "**Open taken**", *shown]
         if len(tasks) > 8:
             lines.append(f"- … en nog {len(tasks) - 8}")
     return "\n".join(lines)

@@ -16,7 +16,16 @@ from typing import Protocol
 
 from workflows.calendar import add_working_days
 from workflows.contract import AfgerondeTaak, Escalatie, Rol, Sector, Taak
-from workflows.state import MAX_AFGERONDE_TAKEN, CaseState, TaakRecord, contact_of, route_andere_school, school_of
+from workflows.state import (
+    BYTES_AFGERONDE_TAKEN,
+    MAX_AFGERONDE_TAKEN,
+    CaseState,
+    TaakRecord,
+    contact_of,
+    keep_latest,
+    route_andere_school,
+    school_of,
+)
 from workflows.terms import Termijnsoort, terms, zorgplicht_deadline
 
 BY_HAND = "taak_afgerond"
@@ -59,6 +68,13 @@ FULFILLED_BY: dict[str, tuple[str, ...]] = {
 """Which event finishes each kind of task (``taak_afgerond``: a person finishes it by hand). Every task also ends
 when the case closes (``afronden``, ``intrekken``), and a step the case no longer needs (a route changed, the
 case escalated past it) ends with the event that made it so."""
+
+FREE_TEXT: dict[str, str] = {
+    "taskforce_actie": "Actie uit het besluit van de Taskforce",
+    "handmatig_afhandelen": "Handmatig afhandelen na een geweigerde registratie of bericht",
+}
+"""Tasks whose description holds what people or outside systems wrote: the status shows it (encrypted), anything
+unencrypted (the Web UI's details) shows this fixed label instead."""
 
 REMINDED_BY_TERM = frozenset(
     {
@@ -352,9 +368,7 @@ def finish(
         via=via,
         toelichting=toelichting,
     )
-    state.afgeronde_taken.append(done)
-    if len(state.afgeronde_taken) > MAX_AFGERONDE_TAKEN:
-        del state.afgeronde_taken[: len(state.afgeronde_taken) - MAX_AFGERONDE_TAKEN]
+    state.afgeronde_taken = keep_latest([*state.afgeronde_taken, done], MAX_AFGERONDE_TAKEN, BYTES_AFGERONDE_TAKEN)
     state.net_afgerond.append(done)
 
 
