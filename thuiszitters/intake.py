@@ -37,7 +37,7 @@ from thuiszitters.settings import Settings, SettingsError
 from thuiszitters.temporal.client import connect
 from workflows import rules
 from workflows.calendar import amsterdam_date
-from workflows.contract import LEERLING_REF_PATTERN, Aanmelding, workflow_id_for
+from workflows.contract import LEERLING_REF_PATTERN, Aanmelding, NieuweAanmelding, workflow_id_for
 
 DEFAULT_CONCURRENCY = 16
 """Starts in flight at once: enough to keep Temporal busy, few enough to stay polite to a shared cluster."""
@@ -120,7 +120,7 @@ def _csv_value(name: str, value: str) -> Any:
 def validate(fields: dict[str, Any], today: Any) -> Aanmelding:
     """The row as an Aanmelding, or ``ValueError`` naming the field and the rule."""
     try:
-        aanmelding = Aanmelding.model_validate(fields)
+        aanmelding: Aanmelding = NieuweAanmelding.model_validate(fields)
     except ValidationError as error:
         raise ValueError(rules.describe_validation_error(error)) from None
     if aanmelding.startdatum > today:

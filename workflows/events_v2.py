@@ -34,6 +34,7 @@ from workflows.contract import (
     HuisbezoekVerslag,
     Interventie,
     LeerplichtInterventie,
+    NieuweAanmelding,
     Opschalen,
     Oudergesprek,
     OudergesprekVerslag,
@@ -310,7 +311,8 @@ def _changes(state: CaseState, event: GegevensWijzigen) -> dict[str, object]:
 
 def _corrected(state: CaseState, changes: dict[str, object]) -> Aanmelding:
     try:
-        return Aanmelding.model_validate({**state.aanmelding.model_dump(), **changes})
+        checked = NieuweAanmelding.model_validate({**state.aanmelding.model_dump(), **changes})
+        return Aanmelding.model_validate(checked.model_dump())
     except ValidationError as error:
         raise Weigering(f"gegevens_wijzigen: {v1.describe_validation_error(error)}") from None
 

@@ -103,6 +103,9 @@ class ThuiszitterWorkflow:
                     type="OngeldigeAanmelding",
                     non_retryable=True,
                 )
+            versie = CONTRACT_VERSIE if workflow.patched(PATCH_CONTRACT_V2) else 1
+            if versie >= 2 and (fout := aanmelding.leeftijd_fout()) is not None:
+                raise ApplicationError(f"aanmelding: {fout}", type="OngeldigeAanmelding", non_retryable=True)
             info = workflow.info()
             self._take(
                 rules.open_case(
@@ -110,7 +113,7 @@ class ThuiszitterWorkflow:
                     case_id=f"{info.workflow_id}:{info.first_execution_run_id}",
                     workflow_id=info.workflow_id,
                     now=workflow.now(),
-                    versie=CONTRACT_VERSIE if workflow.patched(PATCH_CONTRACT_V2) else 1,
+                    versie=versie,
                 )
             )
         self._changed = False

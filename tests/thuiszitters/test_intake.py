@@ -107,8 +107,8 @@ async def test_intake_starts_good_rows_reports_every_row_and_goes_on_after_bad_o
     open_run = (await client.get_workflow_handle(workflow_id_for(earlier)).describe()).run_id
 
     good_po, good_vo = ref("PO"), ref("VO")
-    missing, future, sector, malformed, extra, no_school = (
-        ref(x) for x in ("ZONDER", "TOEKOMST", "MBO", "DATUM", "KOLOM", "GEENSCHOOL")
+    missing, future, sector, malformed, extra, no_school, too_old = (
+        ref(x) for x in ("ZONDER", "TOEKOMST", "MBO", "DATUM", "KOLOM", "GEENSCHOOL", "TEOUD")
     )
     rows = [
         csv_row(good_po),  # line 2
@@ -120,15 +120,16 @@ async def test_intake_starts_good_rows_reports_every_row_and_goes_on_after_bad_o
         csv_row(malformed, geboortedatum="14-03-2017"),  # line 8
         csv_row(extra, opmerking="belt morgen terug"),  # line 9: a value in a column the contract does not know
         csv_row(no_school, school_brin=""),  # line 10: a rule over several fields (school unless from abroad)
+        csv_row(too_old, geboortedatum=born(15)),  # line 11: a PO pupil of 15 (PO is 4 to 13)
         csv_row(
             good_vo, sector="VO", geboortedatum=born(13), regio="Zuid", fase="0", woont_in_rotterdam="nee"
-        ),  # line 11
+        ),  # line 12
     ]
     path = write_csv(tmp_path / "aanmeldingen.csv", rows, columns=HEADER + ",opmerking")
     code, report, text = await run_intake_cli(client, str(path))
 
     assert code == 1
-    assert sorted(report) == list(range(2, 12))
+    assert sorted(report) == list(range(2, 13))
     assert good_po in report[2] and "gestart" in report[2] and workflow_id_for(good_po) in report[2]
     assert good_po in report[3] and "al open" in report[3]
     assert earlier in report[4] and "al open" in report[4]
@@ -139,13 +140,14 @@ async def test_intake_starts_good_rows_reports_every_row_and_goes_on_after_bad_o
         8: (malformed, "veld 'geboortedatum'", "geen geldige datum"),
         9: (extra, "veld 'opmerking'", "onbekend veld"),
         10: (no_school, "veld 'school_brin'", "verplicht, behalve voor een leerling uit het buitenland"),
+        11: (too_old, "veld 'geboortedatum'", "ouder dan 13 jaar (PO: 4 tot en met 13 jaar)"),
     }
     for line, (who, field, reason) in refusals.items():
         assert who in report[line] and "GEWEIGERD" in report[line], report[line]
         assert field in report[line] and reason in report[line], report[line]
         assert not await is_started(client, who)
-    assert good_vo in report[11] and "gestart" in report[11]
-    assert "2 gestart, 2 al open, 6 GEWEIGERD" in text
+    assert good_vo in report[12] and "gestart" in report[12]
+    assert "2 gestart, 2 al open, 7 GEWEIGERD" in text
 
     # The started cases run on the worker's task queue and answer the status query.
     for who, sector_value, regio, fase in ((good_po, "PO", "Noord", 1), (good_vo, "VO", "Zuid", 0)):

@@ -21,10 +21,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from temporalio.client import WorkflowFailureError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.cases import Case, end_when_idle, eventually, open_case, pupil, task
 from tests.fixtures.temporal import CaseWorker, case_worker
+from thuiszitters.cases import start_case
 from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings
 from workflows.calendar import add_working_days, amsterdam_date, amsterdam_moment, dutch_public_holidays
@@ -512,3 +515,19 @@ async def test_a_po_case_corrected_to_vo_moves_to_koers_vo(dev_worker: CaseWorke
     assert ("kindkans", "hulpvraag_afsluiten") not in calls  # withdrawn at the move, not closed again
     assert calls.count(("kindkans", "hulpvraag_intrekken")) == 1
     assert await sent(register, case, "afgesloten") == sorted(["koersloket", "leerplicht", "ouders", "school"])
+
+
+# --------------------------------------------------------------------------------- ages of the sector at start
+
+
+async def test_a_new_case_outside_the_ages_of_its_sector_fails_with_the_reason(dev_worker: CaseWorker) -> None:
+    # the intake refuses it before it starts (``NieuweAanmelding``); a service that starts the workflow itself gets
+    # the same reason as the case's failure, and no case is opened in the register
+    aanmelding = pupil(today() - timedelta(days=30), age=15, sector="PO")
+    handle = await start_case(dev_worker.client, aanmelding, dev_worker.task_queue)
+    with pytest.raises(WorkflowFailureError) as failed:
+        await handle.result()
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "OngeldigeAanmelding"
+    assert "ouder dan 13 jaar (PO: 4 tot en met 13 jaar)" in cause.message
+    assert await dev_worker.register.events_for(f"{handle.id}:{handle.result_run_id}") == []

@@ -18,6 +18,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
+from tests.histories.record import contract_version
 from thuiszitters.settings import Settings
 from thuiszitters.temporal.converter import build_data_converter
 from thuiszitters.temporal.worker import WorkerTuning
@@ -176,3 +177,21 @@ async def test_changing_a_rule_needs_a_patch(monkeypatch: pytest.MonkeyPatch, gu
         assert result.replay_failure is None
     else:
         assert isinstance(result.replay_failure, NondeterminismError)
+
+
+def test_recordings_of_both_contract_versions_are_kept() -> None:
+    """Today's recordings follow version 2 (the ``contract-v2`` marker, or a state of version 2 carried into a
+    continued run); those of cases that started under version 1 stay below ``contract_v1/`` and keep replaying,
+    among them pupils whose age version 2 refuses for new cases (a PO pupil of 15, continued as new, and a VO pupil
+    of 7)."""
+    version_1 = sorted((HISTORY_DIR / "contract_v1").glob("*.json"))
+    assert {p.stem for p in version_1} >= {
+        "po_route_32",
+        "vo_taskforce",
+        "burst_first_run",
+        "po_pupil_of_15_first_run",
+        "po_pupil_of_15_last_run",
+        "vo_pupil_of_7",
+    }
+    assert {contract_version(json.loads(p.read_text())) for p in version_1} == {1}
+    assert CURRENT and {contract_version(json.loads(p.read_text())) for p in CURRENT} == {2}

@@ -50,6 +50,7 @@ def aanmelding(
     regio: str = "Noord",
     fase: int = 1,
     startdatum: date = START,
+    model: type[Aanmelding] = Aanmelding,
     **fields: Any,
 ) -> Aanmelding:
     values: dict[str, Any] = {
@@ -64,7 +65,7 @@ def aanmelding(
     if fields.get("uit_buitenland"):
         values.pop("school_brin")
     values.update(fields)
-    return Aanmelding.model_validate(values)
+    return model.model_validate(values)
 
 
 VERSIE = 1
