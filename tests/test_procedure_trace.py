@@ -76,7 +76,8 @@ def rows_of(text: str) -> list[Row]:
         if len(cells) != 4:
             rows.append(Row(index, cells[0], columns=len(cells)))
             continue
-        rows.append(Row(index, *cells))
+        number, quote, software, proof = cells
+        rows.append(Row(index, number, quote, software, proof))
     return rows
 
 

@@ -158,7 +158,7 @@ def task(state: CaseState, taak: str, at: datetime = OPENED) -> Taak:
     return found[0]
 
 
-def finished(state: CaseState) -> dict[str, str]:
+def finished(state: CaseState) -> dict[str | None, str]:
     """The finished tasks kept in the case: id -> how they were finished (the event, or ``taak_afgerond``)."""
     return {t.id: t.via for t in state.afgeronde_taken}
 

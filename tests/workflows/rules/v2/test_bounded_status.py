@@ -9,8 +9,11 @@ events. The status (what the query answers and every update returns) is measured
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
+
+from pydantic import BaseModel
 
 from tests.workflows.rules.build import OPENED
 from tests.workflows.rules.v2.build_v2 import by, drained, go, in_phase, to_taskforce
@@ -90,12 +93,13 @@ def test_a_status_stays_under_256_kb_after_1000_events_of_maximal_size() -> None
     assert status.documenten[-1].verwijzing.startswith("000996") and len(status.documenten) > 20
     assert status.dossier.interventies[-1].toelichting.startswith("000997") and len(status.dossier.interventies) > 5
     assert status.dossier.besluiten[-1].besluit.startswith("000990") and len(status.dossier.besluiten) > 5
-    for entries, budget in [
+    kept: list[tuple[Sequence[BaseModel], int]] = [
         (status.afgeronde_taken, bounds.BYTES_AFGERONDE_TAKEN),
         (status.documenten, bounds.BYTES_DOCUMENTEN),
         (status.dossier.interventies, bounds.BYTES_INTERVENTIES),
         (status.dossier.besluiten, bounds.BYTES_BESLUITEN),
-    ]:
+    ]
+    for entries, budget in kept:
         assert sum(len(entry.model_dump_json().encode()) for entry in entries) <= budget
     assert len(status.open_taken) < 20
 

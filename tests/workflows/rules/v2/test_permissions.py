@@ -115,13 +115,15 @@ def _alike(
 
 
 CONTACT_OR_SCHOOL = {"PO": frozenset({"school", "scp"}), "VO": frozenset({"school", "koersloket"})}
+PO_CONTACT, VO_CONTACT = CONTACT_OR_SCHOOL["PO"], CONTACT_OR_SCHOOL["VO"]
 LEERPLICHT = frozenset({"leerplicht", "leerplicht_absoluut_verzuim"})
 
 ROWS: list[Row] = [
     # melding, oudergesprek, wachtlijst: school, scp (PO), koersloket (VO)
     *_per_sector(
         "melding",
-        *CONTACT_OR_SCHOOL.values(),
+        PO_CONTACT,
+        VO_CONTACT,
         lambda s: in_phase(0, sector=s),
         {"gemeld_bij_leerplicht": False},
     ),
@@ -133,7 +135,7 @@ ROWS: list[Row] = [
         lambda: in_phase(1, sector="VO"),
         {"deelnemers": MEETING["VO"]},
     ),
-    *_per_sector("wachtlijst", *CONTACT_OR_SCHOOL.values(), lambda s: in_phase(3, sector=s), {"op_wachtlijst": True}),
+    *_per_sector("wachtlijst", PO_CONTACT, VO_CONTACT, lambda s: in_phase(3, sector=s), {"op_wachtlijst": True}),
     # leerplicht_registratie, startdatum_correctie: leerplicht, leerplicht_absoluut_verzuim
     *_alike(
         "leerplicht_registratie",
@@ -162,7 +164,7 @@ ROWS: list[Row] = [
         {"uitgeschreven_op": "2025-03-01"},
     ),
     # route: school, scp (PO), koersloket (VO); also wijkteam for 3.4
-    *_per_sector("route", *CONTACT_OR_SCHOOL.values(), lambda s: in_phase(3, sector=s), {"route": "3.1"}),
+    *_per_sector("route", PO_CONTACT, VO_CONTACT, lambda s: in_phase(3, sector=s), {"route": "3.1"}),
     *_per_sector(
         "route",
         CONTACT_OR_SCHOOL["PO"] | {"wijkteam"},
@@ -320,7 +322,7 @@ REFUSED = [(row, role) for row in ROWS for role in ROLES if role not in row.allo
 
 def test_the_table_has_a_row_for_every_event_of_version_2() -> None:
     assert {row.event for row in ROWS} == set(EVENTS)
-    per_event = {row.event: set() for row in ROWS}
+    per_event: dict[str, set[str]] = {row.event: set() for row in ROWS}
     for row in ROWS:
         per_event[row.event].add(row.sector)
     assert all(sectors == {"PO", "VO"} for name, sectors in per_event.items() if name != "taak_afgerond")
