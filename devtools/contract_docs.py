@@ -431,7 +431,7 @@ EVENT_RULES: dict[str, EventRule] = {
         "Taskforce and put on the agenda of the next Kerngroep meeting (`kerngroep_bespreking_op`), the "
         "Taskforce gets the huisbezoek task, and the school a task to inform the parents. The twelve-week term "
         "does not escalate by itself: it opens the check (see `beoordeling`); only for PO, a check left "
-        "undecided past its due date escalates to the coordinator.",
+        "undecided past its due date escalates to the coordinator on the first working day after it.",
     ),
     "beoordeling": EventRule(
         summary='The twelve-week check answered "not now": a prospect of a lasting solution, and when to look again.',
@@ -927,8 +927,9 @@ def _task_section() -> list[str]:
         "",
         "In a version-2 case every step a person must take is a task in `open_taken`: a stable `id` (`T1`, `T2`, "
         "...), the `rol` that must act, the kind of task (`taak`), a Dutch `omschrijving`, a due date "
-        "(`uiterlijk`), `te_laat` once that has passed (the due date stays; the role is reminded once, unless a "
-        "term of the procedure already reminds it), and the "
+        "(`uiterlijk`), `te_laat` once that has passed (the due date stays; the role is reminded once, on the "
+        "first working day after the due date, or for a school the first school day, unless a term of the "
+        "procedure already reminds it), and the "
         "person who holds the role in this case (`toegewezen_aan`, see `toewijzen`). A task stays open until the "
         "event that fulfils it arrives, or, where no event does, its role finishes it by hand with "
         "[`taak_afgerond`](#taak_afgerond); finished tasks are listed in `afgeronde_taken`. Every task also ends "

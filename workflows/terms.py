@@ -157,7 +157,7 @@ def _terms_v2(state: CaseState) -> list[Termijn]:
             found.append(
                 Termijn.of(
                     Termijnsoort.CHECK_BESLUIT,
-                    check.uiterlijk + timedelta(days=1),
+                    add_working_days(check.uiterlijk, 1),  # the first working day after it: no Saturday alarm
                     "besluit over de twaalfwekencheck te laat",
                     state.check_ronde,
                 )
@@ -175,7 +175,7 @@ def _terms_v2(state: CaseState) -> list[Termijn]:
     for taak in state.taken:
         if taak.herinnerd:
             continue
-        op = taak.uiterlijk + timedelta(days=1)
+        op = add_working_days(taak.uiterlijk, 1)  # overdue on the first working day after its due date
         if taak.rol is Rol.SCHOOL:
             op = next_school_day(op, holidays)
         found.append(Termijn.of(Termijnsoort.TAAK_TE_LAAT, op, f"taak {taak.id} te laat", taak.id))

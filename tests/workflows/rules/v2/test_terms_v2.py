@@ -17,6 +17,7 @@ from tests.workflows.rules.v2.build_v2 import (
     tasks,
     term_days,
     to_coordinator,
+    to_taskforce,
 )
 from workflows import rules
 from workflows.contract import Escalatie
@@ -106,6 +107,34 @@ def test_an_undecided_check_fires_once_the_day_after_its_due_date() -> None:
     late, effects = fired(on_the_day, date(2025, 5, 14))
     assert late.escalatie is Escalatie.COORDINATOR and effects[0] == "bericht coordinator.escalatie_coordinator"
     assert rules.fire_due_terms(drained(late), moment(date(2025, 5, 20), late)).gevuurd.count("check_besluit_1") == 1
+
+
+def test_a_check_due_on_a_friday_escalates_on_the_monday_after_not_on_the_saturday() -> None:
+    friday_start = date(2025, 1, 3)
+    checked, _ = fired(in_phase(3, startdatum=friday_start), friday_start + timedelta(weeks=12))
+    assert checked.twaalf_weken_check is not None
+    due = checked.twaalf_weken_check.uiterlijk
+    assert due.weekday() == 4, f"the check is due on {due:%A}; this test needs a Friday"
+    monday = due + timedelta(days=3)
+    assert term_days(checked)["check_besluit_1"] == monday
+    weekend, effects = fired(checked, due + timedelta(days=1))
+    assert weekend.escalatie is Escalatie.GEEN and effects == []
+    late, effects = fired(weekend, monday)
+    assert late.escalatie is Escalatie.COORDINATOR and "bericht coordinator.escalatie_coordinator" in effects
+
+
+def test_an_overdue_task_reminds_on_the_first_working_day_after_its_due_date() -> None:
+    friday = date(2025, 3, 14)
+    actie = {"rol": "wijkteam", "omschrijving": "Gezinsplan opstellen.", "uiterlijk": friday.isoformat()}
+    visited = go(to_taskforce(), "huisbezoek", {"samenvatting": "Gesprek thuis met de ouders."}, "taskforce")
+    decided = go(visited, "taskforce_besluit", {"besluit": "Zorg eerst.", "acties": [actie]}, "taskforce")
+    taak = task(decided, "taskforce_actie")
+    assert taak.uiterlijk == friday
+    assert term_days(decided)[f"te_laat_{taak.id}"] == date(2025, 3, 17)
+    weekend, effects = fired(decided, date(2025, 3, 15))
+    assert "bericht wijkteam.taak_te_laat" not in effects
+    _, effects = fired(weekend, date(2025, 3, 17))
+    assert "bericht wijkteam.taak_te_laat" in effects
 
 
 def test_a_check_decided_in_time_never_escalates() -> None:
