@@ -379,14 +379,14 @@ def _apply_oudergesprek(state: CaseState, event: Gebeurtenis, day: date, now: da
 
 
 def _apply_voortgang(state: CaseState, event: Gebeurtenis, day: date, now: datetime) -> None:
-    """Progress goes to the parents and the SCP or Koersloket, and from the school also to Leerplicht and, in a care
-    route, the wijkteam (the seeds: the school keeps them informed)."""
+    """Progress goes to the parents and the SCP or Koersloket, and from the school also to Leerplicht and the
+    wijkteam where it takes part (a care route, or the oudergesprek): the seeds' school keeps them informed."""
     assert isinstance(event, Voortgang)
     ontvangers = [Rol.OUDERS, contact_of(state)]
     if event.door is Door.SCHOOL:
         if state.leerplichtig and state.melding_op is not None:
             ontvangers.append(state.leerplichtrol)
-        if state.route == "3.4" or state.route_variant == "zorgarrangement":
+        if state.route == "3.4" or state.route_variant == "zorgarrangement" or Rol.WIJKTEAM.value in state.deelnemers:
             ontvangers.append(Rol.WIJKTEAM)
     ontvangers = [rol for rol in dict.fromkeys(ontvangers) if rol.value != event.door.value]
     log(

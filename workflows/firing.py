@@ -50,7 +50,9 @@ def _fire_vier(state: CaseState, termijn: Termijn, now: datetime) -> None:
         now,
         termijn.sleutel,
         SYSTEEM,
-        "Vier weken thuis zonder melding: school en SCP melden de thuiszitter.",
+        "Vier weken thuis zonder melding: school en "
+        + ("Koersloket" if state.versie >= 2 and state.contactrol is Rol.KOERSLOKET else "SCP")
+        + " melden de thuiszitter.",
     )
     for rol in (Rol.SCHOOL, state.contactrol):
         send(

@@ -126,7 +126,8 @@ def due_steps(state: CaseState) -> list[Step]:
             add(
                 Rol.SCHOOL,
                 "thuiszitter_melden",
-                "Meld de thuiszitter bij Leerplicht en " + contact_name + " (vier weken thuis).",
+                f"Meld de thuiszitter bij {'Leerplicht en ' if state.leerplichtig else ''}{contact_name} "
+                "(vier weken thuis).",
             )
     if state.uit_buitenland and state.fase < 4:
         add(

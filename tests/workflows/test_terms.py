@@ -73,9 +73,10 @@ def school_day(day: date, regio: str = "Noord", beleid: Beleid = DEFAULT_BELEID)
 
 
 def reminder_day(task: Taak, regio: str = "Noord") -> date:
-    """When an open task's overdue reminder falls: the day after its due date (for the school: a school day)."""
+    """When an open task's overdue reminder falls: the first working day after its due date (for the school: the
+    first school day)."""
     assert task.uiterlijk is not None
-    day = task.uiterlijk + DAY
+    day = add_working_days(task.uiterlijk, 1)
     return school_day(day, regio) if task.rol.value == "school" else day
 
 
