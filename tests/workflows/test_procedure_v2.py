@@ -335,7 +335,7 @@ async def test_a_check_answered_with_a_beoordeling_comes_back_on_its_date(
     assert (done.via, done.door) == ("beoordeling", "scp")
 
     # the first due date passes: a check with a prospect does not escalate
-    await sleep_until(time_env, amsterdam_moment(first_due + timedelta(days=1), HOUR) + timedelta(hours=1))
+    await sleep_until(time_env, amsterdam_moment(add_working_days(first_due, 1), HOUR) + timedelta(hours=1))
     quiet = await case.status()
     assert quiet.escalatie is Escalatie.GEEN and quiet.twaalf_weken_check is not None
     assert quiet.twaalf_weken_check.stand == "uitzicht"
@@ -365,7 +365,7 @@ async def test_an_undecided_po_check_escalates_to_the_coordinator_when_its_due_d
     register = time_cases.register
     twelve = start_day + timedelta(weeks=12)
     due = add_working_days(twelve, 10)
-    passes_at = amsterdam_moment(due + timedelta(days=1), HOUR)
+    passes_at = amsterdam_moment(add_working_days(due, 1), HOUR)  # the first working day after it
 
     await sleep_until(time_env, amsterdam_moment(due, 23))  # the last evening of the due date: still the SCP's
     before = await case.status()
