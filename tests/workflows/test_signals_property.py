@@ -9,7 +9,9 @@ between. Then, per case:
 
 - no workflow task ever failed (the history has no ``WorkflowTaskFailed``) and the case completes normally;
 - the register's lines (``vastleggen``) are numbered without gaps and their phases and escalations only move forward;
-- a closed case has an outcome and no open tasks; a pupil of 4 has no Leerplicht task or registration call;
+- a closed case has an outcome and no open tasks, and closed by ``afronden`` after phase 4's checks or by
+  ``intrekken``; every task had an id and a due date; a pupil of 4 has no Leerplicht task or registration call;
+- a VO case never has a PPO role (SCP, ouderfunctionaris, coordinator), Kindkans or SISA call, or PPO message;
 - the Taskforce only has a case after an ``opschalen`` by the role that may (the coordinator in PO, the Koersloket
   in VO) with the afstemmingen the procedure asks (and, for VO, a pupil in Rotterdam); a VO case never goes to a
   coordinator;
@@ -305,6 +307,20 @@ async def check_case(handle: WorkflowHandle[Any, Any], story: Story, register: R
     tasks = await register.tasks_for(case_id, open_only=False)
     registrations = await register.registrations_for(case_id)
     notifications = await register.notifications_for(case_id)
+    # every task had its stable id and a due date from the moment it opened (the register keeps each one)
+    assert tasks and all(t.taak_id and t.uiterlijk is not None for t in tasks), story
+    # a case closes only by afronden once phase 4's checks are done, or by intrekken
+    assert rows[-1].gebeurtenis in ("afronden", "intrekken"), f"closed by {rows[-1].gebeurtenis}\n{story}"
+    if rows[-1].gebeurtenis == "afronden":
+        assert final.fase == 4 and "passende_plek" in {r.gebeurtenis for r in rows}, story
+        moved_on = final.uitkomst is not None and final.uitkomst.value in ("ingeschreven_andere_school", "vrijstelling")
+        assert not moved_on or final.uit_buitenland or final.uitgeschreven_op is not None, story
+        assert final.uitkomst is None or final.uitkomst.value != "vrijstelling" or final.vrijstelling == "verleend"
+    if story.aanmelding["sector"] == "VO":  # Koers VO's procedure: no PPO role, registration or message
+        ppo = {"scp", "ouderfunctionaris", "coordinator"}
+        assert not {t.rol for t in tasks} & ppo, story
+        assert not [r for r in registrations if r.systeem in ("kindkans", "sisa")], story
+        assert not {n.rol for n in notifications} & ppo, story
     if not final.leerplichtig:
         assert not [t for t in tasks if t.rol == "leerplicht" or t.taak in LEERPLICHT_TASKS], story
         assert not [r for r in registrations if r.systeem == "leerplicht"], story
