@@ -98,6 +98,7 @@ def install(python: Path, *, force: bool) -> None:
     wanted = project_hash()
     current = STAMP.read_text().strip() if STAMP.exists() else None
     if current == wanted and not force:
+        install_oidc_provider(python, force=False, quiet=True)
         return
     if force:
         reason = "op verzoek"
@@ -119,7 +120,37 @@ def install(python: Path, *, force: bool) -> None:
         say(f"Installeren is mislukt (pip gaf code {result.returncode}); volledige uitvoer in {INSTALL_LOG}.")
         sys.exit(1)
     STAMP.write_text(wanted + "\n")
+    install_oidc_provider(python, force=force, quiet=False)
     say("Installatie is klaar.")
+
+
+OIDC_DIR = ROOT / "devtools" / "oidc"
+OIDC_STAMP = OIDC_DIR / "node_modules" / ".thuiszitters-lock-sha256"
+
+
+def install_oidc_provider(python: Path, *, force: bool, quiet: bool) -> None:
+    """The development OpenID provider's node modules, exactly as ``devtools/oidc/package-lock.json`` pins them
+    (``npm ci``); again only when the lockfile changed. Without npm it is skipped, with a message unless ``quiet``."""
+    lockfile = OIDC_DIR / "package-lock.json"
+    if not lockfile.exists():
+        return
+    wanted = hashlib.sha256(lockfile.read_bytes()).hexdigest()
+    current = OIDC_STAMP.read_text().strip() if OIDC_STAMP.exists() else None
+    if current == wanted and not force:
+        return
+    if shutil.which("npm") is None:
+        if not quiet:
+            say(
+                "npm ontbreekt: de OpenID-provider voor ontwikkeling (devtools/oidc) is niet geïnstalleerd, en de "
+                "tests die hem gebruiken worden overgeslagen. Installeer Node.js 20.19 of nieuwer met npm en draai "
+                "daarna 'python3 dev.py install'."
+            )
+        return
+    say("OpenID-provider voor ontwikkeling installeren (npm ci in devtools/oidc) ...")
+    command = [str(python), "-m", "devtools.oidc", "install", *(["--force"] if force else [])]
+    if subprocess.run(command, cwd=ROOT, check=False).returncode != 0:
+        say("Installeren van de OpenID-provider is mislukt (zie hierboven).")
+        sys.exit(1)
 
 
 def venv_env() -> dict[str, str]:

@@ -36,6 +36,8 @@ REGISTRATIE_TIJDELIJK_MISLUKT = "RegistratieTijdelijkMislukt"
 BERICHT_GEWEIGERD = "BerichtGeweigerd"
 BERICHT_TIJDELIJK_MISLUKT = "BerichtTijdelijkMislukt"
 KANAAL_NIET_INGESTELD = "KanaalNietIngesteld"
+GEEN_ADRES = "GeenAdres"
+"""A message for which the directory of people knows no person or address: final, it becomes a task."""
 
 SYSTEEM_NAMEN: dict[Systeem, str] = {
     Systeem.KINDKANS: "Kindkans",

@@ -22,11 +22,13 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.adapters import KANAAL_NIET_INGESTELD, BerichtKanaal, HttpRegistratieAdapter, channels_for
+from activities.adapters import GEEN_ADRES, KANAAL_NIET_INGESTELD, BerichtKanaal, HttpRegistratieAdapter, channels_for
 from activities.templates import render
+from thuiszitters.people.directory import Directory
 from thuiszitters.register.store import Register
 from thuiszitters.settings import Kanaal, Settings, SettingsError
-from workflows.effects import Bericht, Registratie, RegistratieUitkomst, Vastlegging
+from workflows.contract import Rol
+from workflows.effects import Bericht, Registratie, RegistratieUitkomst, Vastlegging, Verantwoordelijken
 from workflows.policy import DEFAULT_BELEID, Beleid
 
 
@@ -89,7 +91,7 @@ class CaseActivities:
 
     def all(self) -> list[Callable[..., Any]]:
         """The activities, to hand to the worker."""
-        return [self.vastleggen, self.registreren, self.berichten, self.huidig_beleid]
+        return [self.vastleggen, self.registreren, self.berichten, self.huidig_beleid, self.verantwoordelijken]
 
     # ------------------------------------------------------------------------------------------- activities
 
@@ -138,7 +140,7 @@ class CaseActivities:
                     type=KANAAL_NIET_INGESTELD,
                     non_retryable=True,
                 )
-            await channel.deliver(b, self.settings.adres(b.rol, b.regio.value), onderwerp, tekst)
+            await channel.deliver(b, await self._address(b), onderwerp, tekst)
         except Exception as error:
             definitief = isinstance(error, ApplicationError) and error.non_retryable
             await self.register.fail_notification(b.sleutel, _reason(error), definitief=definitief)
@@ -147,8 +149,42 @@ class CaseActivities:
         await self.register.finish_notification(b.sleutel)
         log.info("bericht_verzonden")
 
+    async def _address(self, b: Bericht) -> str | None:
+        """Where a message goes. With ``adressering=personen``, a version-2 case's message goes to the person assigned
+        to the role in this case, else to the role's address for the pupil's school, region or sector in the
+        directory; parents through their school (the case keeps no parents' addresses, see docs/privacy.md). No
+        address there is final: the message becomes a task for a person, it never falls back to a role-wide inbox."""
+        if self.settings.adressering == "rol" or b.contract_versie < 2:
+            return self.settings.adres(b.rol, b.regio.value)
+        rol = Rol.SCHOOL if b.rol is Rol.OUDERS else b.rol
+        found = await Directory(self.register.pool).address_for(
+            rol.value,
+            persoon_id=None if b.rol is Rol.OUDERS else b.ontvanger,
+            school_brin=b.school_brin,
+            regio=b.regio.value,
+            sector=b.sector.value,
+        )
+        if found is None:
+            waar = f"school {b.school_brin}" if b.school_brin else f"regio {b.regio.value}"
+            raise ApplicationError(
+                f"Bericht '{b.sjabloon.value}' aan {b.rol.value}: geen persoon of adres voor {rol.value} ({waar}, "
+                f"{b.sector.value}) in de personenlijst",
+                type=GEEN_ADRES,
+                non_retryable=True,
+            )
+        return found
+
     @activity.defn(name="huidig_beleid")
     async def huidig_beleid(self) -> Beleid:
         """The policy of this release, for a case started without one: recorded once in its history, so the case
         keeps it when a later release changes the defaults."""
         return DEFAULT_BELEID
+
+    @activity.defn(name="verantwoordelijken")
+    async def verantwoordelijken(self, vraag: Verantwoordelijken) -> dict[str, str]:
+        """Per role, the person responsible for a new case, from the directory of people (``thuiszitters.people``)."""
+        found = await Directory(self.register.pool).responsible_for(
+            vraag.sector.value, vraag.regio.value, vraag.school_brin, uit_buitenland=vraag.uit_buitenland
+        )
+        _activity_log().info("verantwoordelijken_gevonden", rollen=sorted(found))
+        return found

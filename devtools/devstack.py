@@ -7,8 +7,9 @@
    project's search attributes and the Web UI;
 3. the codec server, so the Web UI and the CLI can show decrypted payloads;
 4. the worker (``python worker.py``);
-5. the demo cases (``python starter.py``), from ``examples/demo_aanmeldingen.csv`` with its dates moved to lie
-   just as far in the past today as they did when the file was written;
+5. the demo people (``examples/personen.csv``, loaded into the directory of people) and the demo cases
+   (``python starter.py``), from ``examples/demo_aanmeldingen.csv`` with its dates moved to lie just as far in the
+   past today as they did when the file was written; the cases are assigned to the demo people at their start;
 
 then prints where everything is and waits. Ctrl-C, SIGTERM, closing the terminal (SIGHUP) and losing the output
 (the terminal or a pipe such as ``up | head`` closed) all stop everything in reverse order; what ``up`` said is
@@ -66,6 +67,7 @@ HOST = "127.0.0.1"
 NAMESPACE = "default"
 CODEC_KEY_ID = "dev-1"
 DEMO_TEMPLATE = Path("examples") / "demo_aanmeldingen.csv"
+DEMO_PEOPLE = Path("examples") / "personen.csv"
 DEMO_DATE_FIELDS = ("geboortedatum", "startdatum")
 DEMO_NEWEST_START_DAYS_AGO = 3
 """The newest start date of the demo file is moved (by whole weeks) to lie at least this many days ago."""
@@ -531,6 +533,7 @@ class DevStack:
             "THUISZITTERS_CODEC_KEYS": codec_keys,
             "THUISZITTERS_CODEC_SERVER_TOKEN": codec_token,
             "THUISZITTERS_CODEC_SERVER_CORS_ORIGIN": self.ui_url,
+            "THUISZITTERS_ADRESSERING": "personen",
         }
         for variable, value in defaults.items():
             if not env.get(variable):
@@ -613,6 +616,8 @@ class DevStack:
             elif self.config.worker:
                 self._say("Worker overgeslagen: worker.py ontbreekt.")
             if self.demo_enabled:
+                self._check_abort()
+                self._load_people()
                 self._check_abort()
                 self._run_demo()
             elif self.config.demo and self.config.worker:
@@ -768,6 +773,31 @@ class DevStack:
         child = self._spawn("Worker", "worker", [sys.executable, "worker.py"], stop_timeout=30)
         self._wait(child, self._worker_polling)
         self._say("Worker is verbonden en wacht op taken.")
+
+    def _load_people(self) -> None:
+        """The demo directory of people (``examples/personen.csv``): who holds which role at which demo school, so
+        the demo cases are assigned and their messages reach people."""
+        people = self.root / DEMO_PEOPLE
+        if not people.exists():
+            self._say(f"Demo-personen overgeslagen: {DEMO_PEOPLE} ontbreekt.")
+            return
+        result = subprocess.run(
+            [sys.executable, "-m", "thuiszitters.people.loader", str(people)],
+            env=self.env,
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=DEMO_TIMEOUT_SECONDS,
+            check=False,
+        )
+        (self.log_dir / "personen.log").write_text(result.stdout + result.stderr, encoding="utf-8")
+        if result.returncode == 0:
+            self._say(f"Demo-personen geladen uit {DEMO_PEOPLE} (rollen en adressen per school en regio).")
+        else:
+            self._say(
+                f"Let op: het laden van de demo-personen eindigde met code {result.returncode}; "
+                f"zie {_show(self.log_dir / 'personen.log')}."
+            )
 
     def _run_demo(self) -> None:
         self.demo_file = self.write_demo_file()

@@ -21,19 +21,24 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from devtools import oidc
 from devtools.devstack import find_temporal_binary, free_port
+from thuiszitters.settings import Settings
+from thuiszitters.temporal.codec_server import allowed_roles
 from workflows.search_attributes import ALL_KEYS, cli_flags
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 
-REQUIRED_SECRETS = {
+REQUIRED = {
     "TEMPORAL_DB_PASSWORD": "temporal-db-geheim",
     "CASE_DB_PASSWORD": "casus-db-geheim",
     "THUISZITTERS_CODEC_KEYS": "prod-1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-    "THUISZITTERS_CODEC_SERVER_TOKEN": "codec-token",
+    "OIDC_ISSUER_URL": "https://login.example.org/oidc",
+    "TEMPORAL_UI_OIDC_CLIENT_SECRET": "ui-geheim",
 }
+"""The variables compose refuses to run without (the secrets, and the OpenID provider), with a sample value."""
 NEEDED_SERVICES = {
     "temporal-db",
     "temporal",
@@ -68,8 +73,8 @@ def environment(service: dict[str, Any]) -> dict[str, str]:
 
 def interpolate(value: str, variables: dict[str, str] | None = None) -> str:
     """Compose's interpolation: ``${VAR}``, ``${VAR:-default}``, ``${VAR:?error}`` and ``$$``, with only
-    ``variables`` set (the required secrets by default)."""
-    known = REQUIRED_SECRETS if variables is None else variables
+    ``variables`` set (the required variables by default)."""
+    known = REQUIRED if variables is None else variables
 
     def substitute(match: re.Match[str]) -> str:
         name, op, word = match.group("name"), match.group("op") or "", match.group("word") or ""
@@ -108,7 +113,7 @@ def run_compose_config(
     # An empty env file, so a developer's own .env does not change the outcome; only these variables count.
     empty_env_file = tmp_path / "leeg.env"
     empty_env_file.write_text("")
-    env = {key: value for key, value in os.environ.items() if key not in REQUIRED_SECRETS}
+    env = {key: value for key, value in os.environ.items() if key not in REQUIRED}
     env.update(env_overrides)
     return subprocess.run(
         [*binary, "--env-file", str(empty_env_file), "-f", str(COMPOSE_FILE), "config", "-q"],
@@ -121,18 +126,18 @@ def run_compose_config(
     )
 
 
-def test_compose_accepts_the_file_when_the_secrets_are_set(tmp_path: Path) -> None:
+def test_compose_accepts_the_file_when_the_required_variables_are_set(tmp_path: Path) -> None:
     binary = compose_binary()
     if binary is None:
         # No compose binary on this machine: the structural tests below still check the file.
         print("geen docker-compose of 'docker compose' gevonden; alleen de structuur is gecontroleerd")
         return
-    result = run_compose_config(binary, REQUIRED_SECRETS, tmp_path)
+    result = run_compose_config(binary, REQUIRED, tmp_path)
     assert result.returncode == 0, f"{' '.join(binary)} config weigert het bestand:\n{result.stderr}"
 
 
-@pytest.mark.parametrize("missing", sorted(REQUIRED_SECRETS))
-def test_compose_refuses_to_run_without_a_secret(missing: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("missing", sorted(REQUIRED))
+def test_compose_refuses_to_run_without_a_required_variable(missing: str, tmp_path: Path) -> None:
     text = COMPOSE_FILE.read_text()
     assert re.search(r"\$\{" + missing + r":\?[^}]+\}", text), (
         f"{missing} is niet verplicht gemaakt met ${{{missing}:?...}}"
@@ -140,7 +145,7 @@ def test_compose_refuses_to_run_without_a_secret(missing: str, tmp_path: Path) -
     binary = compose_binary()
     if binary is None:
         return
-    result = run_compose_config(binary, {k: v for k, v in REQUIRED_SECRETS.items() if k != missing}, tmp_path)
+    result = run_compose_config(binary, {k: v for k, v in REQUIRED.items() if k != missing}, tmp_path)
     assert result.returncode != 0
     assert missing in result.stderr
 
@@ -186,9 +191,9 @@ def test_worker_gets_its_connections_and_secrets_from_the_environment() -> None:
     assert env["TEMPORAL_ADDRESS"] == "temporal:7233"
     dsn = urlsplit(env["DATABASE_URL"])
     assert dsn.scheme.startswith("postgres") and dsn.hostname == "case-db"
-    assert dsn.password == REQUIRED_SECRETS["CASE_DB_PASSWORD"]
+    assert dsn.password == REQUIRED["CASE_DB_PASSWORD"]
     assert env["THUISZITTERS_ENCRYPTIE"] == "aan"
-    assert env["THUISZITTERS_CODEC_KEYS"] == REQUIRED_SECRETS["THUISZITTERS_CODEC_KEYS"]
+    assert env["THUISZITTERS_CODEC_KEYS"] == REQUIRED["THUISZITTERS_CODEC_KEYS"]
     case_db = {key: interpolate(value) for key, value in environment(services()["case-db"]).items()}
     assert dsn.password == case_db["POSTGRES_PASSWORD"]
     assert dsn.username == case_db["POSTGRES_USER"]
@@ -209,28 +214,79 @@ def test_admin_tools_registers_every_search_attribute_with_its_type() -> None:
     assert registered_search_attributes() == wanted
 
 
+def ui_env() -> dict[str, str]:
+    return {key: interpolate(value) for key, value in environment(services()["temporal-ui"]).items()}
+
+
+def codec_env() -> dict[str, str]:
+    return {key: interpolate(value) for key, value in environment(services()["codec-server"]).items()}
+
+
+def published_port(service: str) -> str:
+    """The host port of a service's first published port (``127.0.0.1:8080:8080``)."""
+    return str(services()[service]["ports"][0]).rsplit(":", 2)[-2]
+
+
 def test_ui_fetches_decoded_payloads_from_the_codec_server() -> None:
     all_services = services()
-    ui_env = environment(all_services["temporal-ui"])
-    endpoint = urlsplit(interpolate(ui_env["TEMPORAL_CODEC_ENDPOINT"]))
+    endpoint = urlsplit(ui_env()["TEMPORAL_CODEC_ENDPOINT"])
     # The browser calls the endpoint itself: it must be the codec server's published port on the host.
     codec = all_services["codec-server"]
     published = {str(mapping).rsplit(":", 2)[-2]: str(mapping).rsplit(":", 1)[-1] for mapping in codec["ports"]}
     assert str(endpoint.port) in published, f"{endpoint.geturl()} is geen gepubliceerde poort van codec-server"
-    codec_env = environment(codec)
-    assert published[str(endpoint.port)] == codec_env["THUISZITTERS_CODEC_SERVER_PORT"]
+    assert published[str(endpoint.port)] == codec_env()["THUISZITTERS_CODEC_SERVER_PORT"]
     assert endpoint.hostname in {"localhost", "127.0.0.1"}
-    # The UI cannot add the token as a header: it travels in the path, /t/<token>.
-    token = REQUIRED_SECRETS["THUISZITTERS_CODEC_SERVER_TOKEN"]
-    assert endpoint.path == f"/t/{token}"
-    assert interpolate(codec_env["THUISZITTERS_CODEC_SERVER_TOKEN"]) == token
     # ... and the codec server must accept the UI's origin (CORS).
-    ui_port = str(all_services["temporal-ui"]["ports"][0]).rsplit(":", 2)[-2]
-    origin = urlsplit(interpolate(codec_env["THUISZITTERS_CODEC_SERVER_CORS_ORIGIN"]))
-    assert str(origin.port) == ui_port
-    assert codec_env["THUISZITTERS_CODEC_SERVER_HOST"] == "0.0.0.0", (
+    origin = urlsplit(codec_env()["THUISZITTERS_CODEC_SERVER_CORS_ORIGIN"])
+    assert str(origin.port) == published_port("temporal-ui")
+    assert codec_env()["THUISZITTERS_CODEC_SERVER_HOST"] == "0.0.0.0", (
         "in een container moet hij op alle adressen luisteren"
     )
+
+
+def test_ui_shows_nothing_before_a_login_at_the_openid_provider() -> None:
+    env = ui_env()
+    assert env["TEMPORAL_AUTH_ENABLED"] == "true"
+    assert env["TEMPORAL_AUTH_PROVIDER_URL"] == REQUIRED["OIDC_ISSUER_URL"]
+    # The client the development provider registers for the UI, with its secret from the environment only.
+    assert env["TEMPORAL_AUTH_CLIENT_ID"] == oidc.UI_CLIENT_ID
+    assert env["TEMPORAL_AUTH_CLIENT_SECRET"] == REQUIRED["TEMPORAL_UI_OIDC_CLIENT_SECRET"]
+    assert re.search(r"\$\{TEMPORAL_UI_OIDC_CLIENT_SECRET:\?[^}]+\}", COMPOSE_FILE.read_text())
+    # The provider sends the browser back to the UI's own published address.
+    callback = urlsplit(env["TEMPORAL_AUTH_CALLBACK_URL"])
+    assert callback.path == "/auth/sso/callback"
+    assert str(callback.port) == published_port("temporal-ui")
+    assert f"{callback.scheme}://{callback.netloc}" == env["TEMPORAL_CORS_ORIGINS"]
+    assert {"openid", "rol"} <= set(env["TEMPORAL_AUTH_SCOPES"].split(","))
+    # The codec server needs the access token (for the codec's audience), not the ID token.
+    assert env.get("TEMPORAL_AUTH_USE_ID_TOKEN_AS_BEARER", "false") == "false"
+
+
+def test_ui_changes_nothing_in_the_cases() -> None:
+    # No signal, update, cancel, terminate, reset or start from the UI: events come through the application.
+    assert ui_env()["TEMPORAL_DISABLE_WRITE_ACTIONS"] == "true"
+
+
+def test_ui_passes_the_users_access_token_and_carries_no_token_of_its_own() -> None:
+    env = ui_env()
+    assert env["TEMPORAL_CODEC_PASS_ACCESS_TOKEN"] == "true"
+    endpoint = urlsplit(env["TEMPORAL_CODEC_ENDPOINT"])
+    assert endpoint.path in {"", "/"}, f"geen token of pad in het codec-endpoint: {endpoint.geturl()}"
+    assert not endpoint.query and not endpoint.username and not endpoint.password
+    # The static codec token is gone from the stack: only a person's access token opens the codec server.
+    assert "THUISZITTERS_CODEC_SERVER_TOKEN" not in COMPOSE_FILE.read_text()
+
+
+def test_codec_server_checks_the_access_tokens_of_the_uis_provider() -> None:
+    env = codec_env()
+    settings = Settings.from_env(env)
+    assert settings.codec_server_oidc_issuer == ui_env()["TEMPORAL_AUTH_PROVIDER_URL"]
+    # The audience the development provider gives the UI's access tokens, and the one the code expects by default.
+    assert settings.codec_server_oidc_audience == oidc.CODEC_AUDIENCE
+    assert Settings.model_fields["codec_server_oidc_audience"].default == oidc.CODEC_AUDIENCE
+    assert set(allowed_roles(settings.codec_server_oidc_rollen)) == {"coordinator", "taskforce"}
+    assert settings.codec_server_token is None
+    assert settings.codec_server_cors_origin == ui_env()["TEMPORAL_CORS_ORIGINS"]
 
 
 def test_our_services_run_files_that_exist() -> None:
@@ -366,3 +422,13 @@ def test_admin_tools_script_registers_namespace_and_search_attributes_idempotent
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def test_the_worker_sends_messages_to_people_not_to_role_wide_inboxes() -> None:
+    settings = [
+        line.split("=", 1)
+        for line in (ROOT / "deploy" / "worker.env").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert dict(settings).get("THUISZITTERS_ADRESSERING") == "personen"
+    assert not [name for name, _ in settings if name.startswith("THUISZITTERS_ADRES_")]

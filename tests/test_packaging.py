@@ -26,6 +26,8 @@ SCRIPTS = {
     "thuiszitters-rapport",
     "thuiszitters-bewaartermijn",
     "thuiszitters-codec-server",
+    "thuiszitters-personen",
+    "thuiszitters-audit",
 }
 
 

@@ -152,11 +152,20 @@ class Settings(BaseSettings):
     codec_server_cors_origin: str = "http://localhost:8233"
     codec_server_host: str = "127.0.0.1"
     codec_server_port: int = Field(default=8081, ge=1, le=65535)
+    # The codec server's OpenID check (behind the hardened Web UI): on when an issuer is set; the static token then
+    # no longer opens it. Roles: comma-separated values of the token's 'rol'/'roles' claim that may decode.
+    codec_server_oidc_issuer: str | None = None
+    codec_server_oidc_audience: str = "urn:thuiszitters:codec"
+    codec_server_oidc_rollen: str = "coordinator,taskforce"
     # Outside systems; a system without an endpoint gets a register entry marked 'niet verzonden'.
     endpoints: dict[Systeem, Endpoint] = Field(default_factory=dict)
     # Notifications: a channel per role, and the address of each role (per region for the coordinator).
     kanalen: dict[Rol, Kanaal] = Field(default_factory=dict)
     adressen: dict[str, str] = Field(default_factory=dict)
+    # 'personen': a message of a version-2 case goes to the person assigned to the role, else to the role's address
+    # for that school, region or sector in the directory of people (thuiszitters.people), never to a role-wide
+    # inbox; parents are reached through their school. 'rol': the addresses above (version-1 cases always).
+    adressering: Literal["rol", "personen"] = "rol"
     smtp_host: str = "localhost"
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_afzender: str = "thuiszitters@localhost"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from workflows.effects import Bericht, Registratie, RegistratieUitkomst, Vastlegging
+from workflows.effects import Bericht, Registratie, RegistratieUitkomst, Vastlegging, Verantwoordelijken
 from workflows.policy import Beleid
 
 _DECLARATION_ONLY = "a declaration: the worker runs CaseActivities' implementation (activities/case_activities.py)"
@@ -41,4 +41,11 @@ async def berichten(bericht: Bericht) -> None:
 async def huidig_beleid() -> Beleid:
     """The policy of this release, for a case started without one (a local activity: recorded once in its history,
     so the case keeps it when a later release changes the defaults)."""
+    raise NotImplementedError(_DECLARATION_ONLY)
+
+
+@activity.defn(name="verantwoordelijken")
+async def verantwoordelijken(vraag: Verantwoordelijken) -> dict[str, str]:
+    """The people responsible for a new case, per role, from the directory of people (an empty answer when the
+    directory knows nobody for it)."""
     raise NotImplementedError(_DECLARATION_ONLY)

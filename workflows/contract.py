@@ -541,6 +541,7 @@ class AfgerondeTaak(BaseModel):
     door: str | None = None
     via: str = Field(default="", description="The event that finished it ('taak_afgerond' when done by hand).")
     toelichting: str | None = None
+    uiterlijk: date | None = Field(default=None, description="The due date the task had.")
 
 
 class TwaalfWekenCheck(BaseModel):

@@ -125,10 +125,28 @@ class Bericht(BaseModel):
     regio: Regio
     sector: Sector
     gegevens: dict[str, Any] = Field(default_factory=dict)
+    school_brin: str | None = Field(
+        default=None, description="Version 2: the pupil's school, so the message reaches that school's people."
+    )
+    ontvanger: str | None = Field(
+        default=None, description="Version 2: the person who holds the role in this case (toewijzen), if any."
+    )
+    contract_versie: int = Field(default=1, description="The contract version of the case the message is about.")
 
     @property
     def samenvatting(self) -> str:
         return f"bericht aan {self.rol.value}: {self.sjabloon.value.replace('_', ' ')}"
+
+
+class Verantwoordelijken(BaseModel):
+    """What the directory needs to find the people responsible for a new case (no personal data of the pupil)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sector: Sector
+    regio: Regio
+    school_brin: str | None = None
+    uit_buitenland: bool = False
 
 
 class Vastlegging(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -19,11 +20,13 @@ from workflows.contract import (
     ESCALATIE_NIVEAU,
     EVENTS,
     EVENTS_VERSIE_1,
+    ROL_NAMEN,
     ROUTE_33_VARIANTEN,
     Aanmelding,
     AanmeldingAndereSchool,
     Afwijzing,
     Deelnemer,
+    Door,
     Escalatie,
     Gebeurtenis,
     LeerplichtRegistratie,
@@ -399,6 +402,29 @@ def apply(state: CaseState, name: str, event: Gebeurtenis, now: datetime) -> Cas
         _APPLY[name](new, event, day, now)
     record(new, now, name, event.door)
     return new
+
+
+def assign(state: CaseState, found: dict[str, str], now: datetime) -> CaseState:
+    """Version 2: the people the directory found responsible for a new case hold their roles' tasks from the start
+    (as ``toewijzen`` would, by the system). Roles already assigned, roles no event names and ids that are not
+    person ids are left out; with nothing left, the state is returned as it was."""
+    kept = {
+        rol: persoon
+        for rol, persoon in sorted(found.items())
+        if rol in _DOORS and rol not in state.toegewezen and _PERSOON_ID.fullmatch(persoon)
+    }
+    if state.versie < 2 or not kept:
+        return state
+    new = successor(state)
+    new.toegewezen.update(kept)
+    names = ", ".join(f"{ROL_NAMEN[rol]} aan {persoon}" for rol, persoon in kept.items())
+    log(new, now, "toewijzen", SYSTEEM, f"Bij de start toegewezen uit de personenlijst: {names}.")
+    record(new, now, "toewijzen", SYSTEEM)
+    return new
+
+
+_DOORS = frozenset(door.value for door in Door)
+_PERSOON_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
 def receive(state: CaseState, name: str, payload: Any, now: datetime) -> CaseState:

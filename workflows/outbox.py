@@ -43,8 +43,29 @@ def send(state: CaseState, rol: Rol, sjabloon: Sjabloon, **gegevens: Any) -> Non
             regio=state.aanmelding.regio,
             sector=state.aanmelding.sector,
             gegevens={k: v for k, v in gegevens.items() if v is not None},
+            **_addressed(state, rol),
         )
     )
+
+
+def _addressed(state: CaseState, rol: Rol) -> dict[str, Any]:
+    """Version 2: the school and the person a message goes to (version 1's messages stay as they were recorded)."""
+    if state.versie < 2:
+        return {}
+    return {
+        "school_brin": state.aanmelding.school_brin,
+        "ontvanger": state.toegewezen.get(rol.value),
+        "contract_versie": state.versie,
+    }
+
+
+def addressed_again(state: CaseState, effect: Effect) -> Effect:
+    """A queued message, now going to the person the case has assigned to its role (assignment at the start)."""
+    if not isinstance(effect, Bericht) or effect.ontvanger is not None:
+        return effect
+    if (persoon := state.toegewezen.get(effect.rol.value)) is None:
+        return effect
+    return effect.model_copy(update={"ontvanger": persoon})
 
 
 def record(state: CaseState, now: datetime, gebeurtenis: str, door: str | None) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from workflows.events import (
     apply,
+    assign,
     check,
     describe_validation_error,
     fingerprint,
@@ -30,7 +31,7 @@ from workflows.events import (
     register_failure,
 )
 from workflows.firing import fire_due_terms
-from workflows.outbox import fits_in, next_batch, take_effects
+from workflows.outbox import addressed_again, fits_in, next_batch, take_effects
 from workflows.state import MAX_AFGEWEZEN, MAX_TIJDLIJN, SYSTEEM, AndereSchool, CaseState, Weigering, weeks_at_home
 from workflows.tasks import open_tasks
 from workflows.terms import Termijn, Termijnsoort, moment_of, next_term, terms, zorgplicht_deadline
@@ -45,7 +46,9 @@ __all__ = [
     "Termijn",
     "Termijnsoort",
     "Weigering",
+    "addressed_again",
     "apply",
+    "assign",
     "check",
     "describe_validation_error",
     "details_markdown",

@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.calendar import amsterdam_date, amsterdam_moment
     from workflows.contract import CONTRACT_VERSIE, EVENTS, WORKFLOW_TYPE, Aanmelding, CaseStatus
-    from workflows.effects import Bericht, Effect, Registratie, Vastlegging
+    from workflows.effects import Bericht, Effect, Registratie, Vastlegging, Verantwoordelijken
     from workflows.rules import CaseState
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
@@ -46,6 +46,9 @@ PATCH_EFFECTEN_IN_PORTIES = "effecten-in-porties"
 PATCH_CONTRACT_V2 = "contract-v2"
 """New cases follow contract version 2 (CONTRACT.md); a case whose history began without this marker keeps
 version 1 for its whole life, carried in its state through continue-as-new."""
+PATCH_TOEWIJZEN_BIJ_START = "toewijzen-bij-start"
+"""A new case of version 2 asks the directory of people who is responsible for it before its first messages go
+out; cases that started before this marker were not assigned at the start."""
 EFFECT_BATCH = 64
 """Effects scheduled at once. A burst of events can queue thousands; scheduled all at once they would make one
 workflow task of tens of megabytes, over the server's limit for a completion."""
@@ -132,6 +135,8 @@ class ThuiszitterWorkflow:
                 activities.huidig_beleid, start_to_close_timeout=timedelta(seconds=10)
             )
             self._state = self._state.model_copy(update={"beleid": beleid})
+        if voortzetting is None and self._state.versie >= 2 and workflow.patched(PATCH_TOEWIJZEN_BIJ_START):
+            await self._assign_at_start()
         while True:
             self._take(rules.fire_due_terms(self._state, workflow.now()))
             await self._carry_out_effects()
@@ -220,6 +225,25 @@ class ThuiszitterWorkflow:
         if termijn is not None and (moment := rules.moment_of(self._state, termijn)) <= boundary:
             return moment, f"termijn: {termijn.omschrijving} ({termijn.op.isoformat()})"
         return boundary, f"week {weeks + 1} thuis"
+
+    async def _assign_at_start(self) -> None:
+        """The people responsible for the case, from the directory; the messages queued at the melding then go to
+        them (``ontvanger``) rather than to their role's address."""
+        aanmelding = self._state.aanmelding
+        found = await workflow.execute_activity(
+            activities.verantwoordelijken,
+            Verantwoordelijken(
+                sector=aanmelding.sector,
+                regio=aanmelding.regio,
+                school_brin=aanmelding.school_brin,
+                uit_buitenland=aanmelding.uit_buitenland,
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+            summary="personenlijst: wie is verantwoordelijk",
+        )
+        self._take(rules.assign(self._state, found, workflow.now()))
+        self._pending = deque(rules.addressed_again(self._state, effect) for effect in self._pending)
 
     def _take(self, state: CaseState) -> None:
         """Make ``state`` the case's state and move the effects it queued to the workflow's own queue."""

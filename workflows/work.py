@@ -368,6 +368,7 @@ def finish(
         door=door,
         via=via,
         toelichting=toelichting,
+        uiterlijk=taak.uiterlijk,
     )
     state.afgeronde_taken = keep_latest([*state.afgeronde_taken, done], MAX_AFGERONDE_TAKEN, BYTES_AFGERONDE_TAKEN)
     state.net_afgerond.append(done)

@@ -20,7 +20,7 @@ from activities.case_activities import CaseActivities
 from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings
 from workflows import activities as declared_activities
-from workflows.effects import Bericht, Registratie, RegistratieUitkomst, Vastlegging
+from workflows.effects import Bericht, Registratie, RegistratieUitkomst, Vastlegging, Verantwoordelijken
 from workflows.policy import Beleid
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
@@ -80,6 +80,7 @@ def test_the_declarations_keep_the_names_running_cases_recorded() -> None:
         "registreren": ([Registratie], RegistratieUitkomst),
         "berichten": ([Bericht], type(None)),
         "huidig_beleid": ([], Beleid),
+        "verantwoordelijken": ([Verantwoordelijken], dict[str, str]),
     }
 
 
@@ -99,6 +100,10 @@ class Drifted:
     def huidig_beleid(self) -> Beleid:  # not async
         raise NotImplementedError
 
+    @activity.defn(name="verantwoordelijken")
+    async def verantwoordelijken(self, vraag: Verantwoordelijken) -> dict[str, str]:  # as declared
+        return {}
+
 
 def test_the_check_finds_every_kind_of_drift() -> None:
     drifted = Drifted()
@@ -107,6 +112,7 @@ def test_the_check_finds_every_kind_of_drift() -> None:
         drifted.registreren,
         drifted.berichten,
         drifted.huidig_beleid,
+        drifted.verantwoordelijken,
     ]
     problems = mismatches(declarations(), implemented)
     assert [problem.split(":")[0] for problem in problems] == [

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
 import json
 import shutil
 import sys
@@ -41,6 +42,8 @@ from devtools.binaries import temporal_test_server
 from devtools.pgserver import LocalPostgres
 from tests.cases import eventually
 from thuiszitters.cases import start_case
+from thuiszitters.people.directory import Directory
+from thuiszitters.people.loader import load as load_people
 from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings
 from thuiszitters.temporal.converter import build_data_converter
@@ -141,6 +144,18 @@ async def po_route_32(env: WorkflowEnvironment, today: date) -> list[tuple[str, 
     await signals(handle, ("afronden", {"toelichting": "Uitschrijving gecontroleerd.", "door": "scp"}))
     await settled(handle)
     return [("po_route_32", handle, None)]
+
+
+async def assigned_at_start(env: WorkflowEnvironment, today: date) -> list[tuple[str, Handle, str | None]]:
+    """A PO case at a school of the demo directory: its people are assigned at the start (``toewijzen-bij-start``)."""
+    handle = await start_case(env.client, aanmelding(today, school_brin="99AA"), TASK_QUEUE)
+    await signals(handle, *PLAN, ("route", {"route": "3.1", "door": "school"}))
+    await signals(handle, ("passende_plek", {"uitkomst": "terug_op_school", "door": "school"}))
+    await signals(handle, ("afronden", {"toelichting": "Weer op school, aanwezigheid gevolgd.", "door": "scp"}))
+    status = await settled(handle)
+    if status.toegewezen.get("scp") != "scp-99aa-01":
+        raise RuntimeError(f"{handle.id}: not assigned from the directory: {status.toegewezen}")
+    return [("assigned_at_start", handle, None)]
 
 
 async def vo_taskforce(env: WorkflowEnvironment, today: date) -> list[tuple[str, Handle, str | None]]:
@@ -339,6 +354,7 @@ SCENARIOS: list[Scenario] = [
     twelve_week_check,
     pupil_becomes_leerplichtig,
     po_to_vo,
+    assigned_at_start,
 ]
 ALL: list[Scenario] = [*SCENARIOS, continued_as_new, burst]
 
@@ -363,6 +379,8 @@ async def record(directory: Path = HERE, chosen: list[Scenario] = ALL) -> list[P
     try:
         register = await Register.connect(postgres.dsn)
         await register.migrate()
+        people = HERE.parents[1] / "examples" / "personen.csv"  # the demo directory: cases at its schools get people
+        await load_people(people, directory=Directory(register.pool), dry_run=False, out=io.StringIO())
         env = await WorkflowEnvironment.start_time_skipping(
             test_server_existing_path=str(temporal_test_server()), data_converter=build_data_converter(SETTINGS)
         )

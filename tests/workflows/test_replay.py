@@ -24,7 +24,7 @@ from thuiszitters.temporal.converter import build_data_converter
 from thuiszitters.temporal.worker import WorkerTuning
 from workflows import activities, events, outbox, rules, steps
 from workflows.contract import Rol
-from workflows.effects import Effect, Sjabloon
+from workflows.effects import Effect, Sjabloon, Verantwoordelijken
 from workflows.thuiszitter import EFFECT_BATCH, ThuiszitterWorkflow
 
 HISTORY_DIR = Path(__file__).parent.parent / "histories"
@@ -62,6 +62,7 @@ def test_every_kind_of_case_is_recorded() -> None:
         "continued_as_new_last_run",
         "burst_first_run",
         "burst_last_run",
+        "assigned_at_start",
     } <= names
 
 
@@ -92,6 +93,10 @@ def test_recorded_activities_are_the_declared_ones_with_the_inputs_they_had(path
             continue
         scheduled = event.activity_task_scheduled_event_attributes
         (recorded,) = CONVERTER.payload_converter.from_payloads(scheduled.input.payloads, [dict])
+        if scheduled.activity_type.name == activity._Definition.must_from_callable(activities.verantwoordelijken).name:
+            question = Verantwoordelijken.model_validate(recorded)  # not an effect: the directory's question
+            assert question.model_dump(mode="json", exclude_unset=True) == recorded
+            continue
         assert soort_per_activity[scheduled.activity_type.name] == recorded["soort"]
         assert effect.dump_python(effect.validate_python(recorded), mode="json", exclude_unset=True) == recorded
         seen.add(recorded["soort"])

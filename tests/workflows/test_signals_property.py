@@ -308,7 +308,8 @@ async def check_case(handle: WorkflowHandle[Any, Any], story: Story, register: R
     registrations = await register.registrations_for(case_id)
     notifications = await register.notifications_for(case_id)
     # every task had its stable id and a due date from the moment it opened (the register keeps each one)
-    assert tasks and all(t.taak_id and t.uiterlijk is not None for t in tasks), story
+    without = [(t.rol, t.taak, t.taak_id, t.uiterlijk) for t in tasks if not t.taak_id or t.uiterlijk is None]
+    assert tasks and not without, f"tasks without id or due date: {without}\n{story}"
     # a case closes only by afronden once phase 4's checks are done, or by intrekken
     assert rows[-1].gebeurtenis in ("afronden", "intrekken"), f"closed by {rows[-1].gebeurtenis}\n{story}"
     if rows[-1].gebeurtenis == "afronden":

@@ -298,29 +298,34 @@ WITH upsert AS (
                   gesloten_op = NULL, door = NULL, via = NULL, toelichting = NULL
     RETURNING true
 ), finished_tasks AS (
-    INSERT INTO tasks AS t (case_id, taak_id, rol, taak, omschrijving, geopend_op, gesloten_op, door, via, toelichting)
-    SELECT $1, f.id, f.rol, f.taak, f.omschrijving, LEAST($17, f.gesloten_op), f.gesloten_op, f.door, f.via,
-           f.toelichting
+    INSERT INTO tasks AS t (
+        case_id, taak_id, rol, taak, omschrijving, uiterlijk, geopend_op, gesloten_op, door, via, toelichting)
+    SELECT $1, f.id, f.rol, f.taak, f.omschrijving, f.uiterlijk, LEAST($17, f.gesloten_op), f.gesloten_op, f.door,
+           f.via, f.toelichting
     FROM jsonb_to_recordset($34::jsonb) AS f (
-        id text, rol text, taak text, omschrijving text, gesloten_op timestamptz, door text, via text,
-        toelichting text)
+        id text, rol text, taak text, omschrijving text, uiterlijk date, gesloten_op timestamptz, door text,
+        via text, toelichting text)
     WHERE EXISTS (SELECT FROM upsert) AND EXISTS (SELECT FROM event)
     ON CONFLICT (case_id, taak_id) WHERE taak_id IS NOT NULL
     DO UPDATE SET gesloten_op = EXCLUDED.gesloten_op, door = EXCLUDED.door, via = EXCLUDED.via,
-                  toelichting = EXCLUDED.toelichting, omschrijving = COALESCE(t.omschrijving, EXCLUDED.omschrijving)
+                  toelichting = EXCLUDED.toelichting, omschrijving = COALESCE(t.omschrijving, EXCLUDED.omschrijving),
+                  uiterlijk = COALESCE(t.uiterlijk, EXCLUDED.uiterlijk)
     RETURNING true
 ), finished_late AS (
     -- An older line arriving late: who finished a task, and how, is a fact of its own. It completes a task that a
     -- newer line already closed without saying so (or adds one never seen open), and changes nothing else.
-    INSERT INTO tasks AS t (case_id, taak_id, rol, taak, omschrijving, geopend_op, gesloten_op, door, via, toelichting)
-    SELECT $1, f.id, f.rol, f.taak, f.omschrijving, f.gesloten_op, f.gesloten_op, f.door, f.via, f.toelichting
+    INSERT INTO tasks AS t (
+        case_id, taak_id, rol, taak, omschrijving, uiterlijk, geopend_op, gesloten_op, door, via, toelichting)
+    SELECT $1, f.id, f.rol, f.taak, f.omschrijving, f.uiterlijk, f.gesloten_op, f.gesloten_op, f.door, f.via,
+           f.toelichting
     FROM jsonb_to_recordset($34::jsonb) AS f (
-        id text, rol text, taak text, omschrijving text, gesloten_op timestamptz, door text, via text,
-        toelichting text)
+        id text, rol text, taak text, omschrijving text, uiterlijk date, gesloten_op timestamptz, door text,
+        via text, toelichting text)
     WHERE NOT EXISTS (SELECT FROM upsert) AND EXISTS (SELECT FROM event)
     ON CONFLICT (case_id, taak_id) WHERE taak_id IS NOT NULL
     DO UPDATE SET gesloten_op = EXCLUDED.gesloten_op, door = EXCLUDED.door, via = EXCLUDED.via,
-                  toelichting = EXCLUDED.toelichting, omschrijving = COALESCE(t.omschrijving, EXCLUDED.omschrijving)
+                  toelichting = EXCLUDED.toelichting, omschrijving = COALESCE(t.omschrijving, EXCLUDED.omschrijving),
+                  uiterlijk = COALESCE(t.uiterlijk, EXCLUDED.uiterlijk)
     WHERE t.gesloten_op IS NOT NULL AND t.via IS NULL
     RETURNING true
 ), dossier AS (
@@ -370,6 +375,7 @@ def _finished_task(a: AfgerondeTaak, v: Vastlegging) -> dict[str, Any]:
         "rol": a.rol.value,
         "taak": a.taak,
         "omschrijving": a.omschrijving or None,
+        "uiterlijk": a.uiterlijk.isoformat() if a.uiterlijk else None,
         "gesloten_op": finished_at(a.afgerond_op, v.tijd),
         "door": a.door,
         "via": a.via or v.gebeurtenis,

@@ -15,6 +15,14 @@ same 401 whatever it resembles, and the token never reaches the logs. Browsers m
 one origin in ``THUISZITTERS_CODEC_SERVER_CORS_ORIGIN`` (the Web UI); any other ``Origin`` gets a 403, token or
 not. It listens on 127.0.0.1 by default; anything else belongs behind a TLS-terminating proxy.
 
+Behind the hardened Web UI (``THUISZITTERS_CODEC_SERVER_OIDC_ISSUER`` set) the static token opens nothing: every
+``/encode`` and ``/decode`` needs ``Authorization: Bearer <access token>`` from that OpenID provider, which the UI
+passes on for its logged-in user (``TEMPORAL_CODEC_PASS_ACCESS_TOKEN=true``). :mod:`thuiszitters.people.tokens`
+verifies it (signature, issuer, audience ``THUISZITTERS_CODEC_SERVER_OIDC_AUDIENCE``, expiry) and the role must be
+one of ``THUISZITTERS_CODEC_SERVER_OIDC_ROLLEN``: no or a bad token gets a 401, a valid token of another role a
+403, and every request that passes is logged with the person's pseudonymous id and role. Paths with a token in
+them (``/t/<token>/...``) get a 401.
+
 Run: ``python -m thuiszitters.temporal.codec_server`` (host and port from ``THUISZITTERS_CODEC_SERVER_HOST`` and
 ``THUISZITTERS_CODEC_SERVER_PORT``, default 127.0.0.1:8081).
 """
@@ -25,6 +33,7 @@ import hashlib
 import hmac
 import sys
 from collections.abc import Awaitable, Callable, Mapping
+from urllib.parse import urlsplit
 
 from aiohttp import hdrs, web
 from aiohttp.abc import AbstractAccessLogger
@@ -35,6 +44,7 @@ from temporalio.api.common.v1 import Payloads
 from temporalio.converter import PayloadCodec
 
 from thuiszitters.logs import configure_logging, get_logger
+from thuiszitters.people.tokens import TokenFout, TokenVerifier, Verified
 from thuiszitters.settings import Settings, SettingsError
 from thuiszitters.temporal.codec import EncryptionCodec
 
@@ -42,8 +52,12 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 ALLOWED_HEADERS = "authorization, content-type, x-namespace"
 ALLOWED_METHODS = "POST, OPTIONS"
 PUBLIC_PATHS = frozenset({"/health"})
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 CAPABILITY_PREFIX = "/t/"
 """Paths of the form ``/t/<token>/encode`` carry the token themselves (for the Web UI)."""
+REALM = "thuiszitters-codec"
+PERSON: web.RequestKey[Verified] = web.RequestKey("persoon", Verified)
+"""The person a verified OpenID token speaks for (only when the server checks OpenID tokens)."""
 
 log = get_logger("thuiszitters.temporal.codec_server")
 
@@ -85,13 +99,23 @@ class RedactingAccessLogger(AbstractAccessLogger):
         self.logger.info("%s %s %s %.1f ms", request.method, loggable_path(request.path), response.status, time * 1000)
 
 
-def build_app(codec: PayloadCodec, token: str, cors_origin: str) -> web.Application:
-    """The codec server as an aiohttp app; ``token`` is required, ``cors_origin`` is the Web UI's origin."""
-    if not token:
+def allowed_roles(text: str) -> tuple[str, ...]:
+    """The roles of ``THUISZITTERS_CODEC_SERVER_OIDC_ROLLEN``: comma-separated, spaces and empty items dropped."""
+    return tuple(dict.fromkeys(role.strip() for role in text.split(",") if role.strip()))
+
+
+def build_app(
+    codec: PayloadCodec, token: str | None, cors_origin: str, *, verifier: TokenVerifier | None = None
+) -> web.Application:
+    """The codec server as an aiohttp app; ``cors_origin`` is the Web UI's origin.
+
+    Without ``verifier``, ``token`` is required and opens the server (header or path). With ``verifier``, only an
+    OpenID access token it accepts does, and ``token`` is ignored."""
+    if verifier is None and not token:
         raise ValueError("de codec-server heeft een token nodig (THUISZITTERS_CODEC_SERVER_TOKEN)")
-    if "/" in token:
+    if verifier is None and token is not None and "/" in token:
         raise ValueError("het token van de codec-server mag geen '/' bevatten (het staat ook in het pad)")
-    expected = _digest(token)
+    expected = _digest(token or "")
     allowed_origin = cors_origin.rstrip("/")
 
     def token_matches(provided: str) -> bool:
@@ -118,16 +142,52 @@ def build_app(codec: PayloadCodec, token: str, cors_origin: str) -> web.Applicat
         scheme, _, provided = request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")
         return token_matches(provided.strip()) and scheme.lower() == "bearer"
 
+    async def refused_person(request: web.Request) -> web.Response | None:
+        """OpenID mode: None when the bearer token admits its person (kept in ``request[PERSON]``), else the
+        refusal."""
+        assert verifier is not None
+        if request.path in PUBLIC_PATHS:
+            return None
+        path = loggable_path(request.path)
+        scheme, _, provided = request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")
+        if split_capability_path(request.path) is not None or scheme.lower() != "bearer" or not provided.strip():
+            log.warning("codec_server_niet_geautoriseerd", path=path, reden="geen bearer-token")
+            return _error(
+                401,
+                "niet geautoriseerd: stuur 'Authorization: Bearer <access token>' van de OpenID-provider "
+                "(een token in het pad opent deze codec-server niet)",
+                headers={hdrs.WWW_AUTHENTICATE: f'Bearer realm="{REALM}"'},
+            )
+        try:
+            request[PERSON] = await verifier.verify(provided)
+        except TokenFout as refusal:
+            log.warning(
+                "codec_server_token_geweigerd",
+                path=path,
+                status=refusal.status,
+                reden=refusal.reden,
+                persoon_id=refusal.persoon_id,
+            )
+            headers: dict[str, str] = {}
+            if refusal.status != 503:
+                headers[hdrs.WWW_AUTHENTICATE] = _challenge(refusal.code)
+            message = {401: "niet geautoriseerd", 403: "geen toegang"}.get(refusal.status, "token niet te controleren")
+            return _error(refusal.status, f"{message}: {refusal.reden}", headers=headers)
+        return None
+
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         origin = request.headers.get(hdrs.ORIGIN)
         response: web.StreamResponse
+        refusal: web.Response | None
         if origin is not None and origin != allowed_origin:
             log.warning("codec_server_origin_geweigerd", origin=_for_log(origin), path=loggable_path(request.path))
             response = _error(403, "deze herkomst (Origin) mag de codec-server niet gebruiken")
         elif request.method == hdrs.METH_OPTIONS:
             response = web.Response(status=204)
-        elif not authorized(request):
+        elif verifier is not None and (refusal := await refused_person(request)) is not None:
+            response = refusal
+        elif verifier is None and not authorized(request):
             log.warning("codec_server_niet_geautoriseerd", path=loggable_path(request.path))
             response = _error(
                 401,
@@ -178,11 +238,13 @@ def build_app(codec: PayloadCodec, token: str, cors_origin: str) -> web.Applicat
                     namespace=_for_log(request.headers.get("X-Namespace")),
                 )
                 return _error(400, f"{action} mislukt: {error}")
+            person = request.get(PERSON)
             log.info(
                 "codec_server_verzoek",
                 actie=action,
                 aantal=len(payloads.payloads),
                 namespace=_for_log(request.headers.get("X-Namespace")),
+                **({} if person is None else {"persoon_id": person.persoon_id, "rol": person.rol}),
             )
             encoded = json_format.MessageToDict(payloads).get("payloads", [])
             return web.json_response({"payloads": encoded})
@@ -196,10 +258,16 @@ def build_app(codec: PayloadCodec, token: str, cors_origin: str) -> web.Applicat
     encode, decode = payload_handler(decode=False), payload_handler(decode=True)
     app.router.add_post("/encode", encode)
     app.router.add_post("/decode", decode)
-    app.router.add_post(CAPABILITY_PREFIX + "{token}/encode", encode)
-    app.router.add_post(CAPABILITY_PREFIX + "{token}/decode", decode)
+    if verifier is None:
+        app.router.add_post(CAPABILITY_PREFIX + "{token}/encode", encode)
+        app.router.add_post(CAPABILITY_PREFIX + "{token}/decode", decode)
     app.router.add_get("/health", health)
     return app
+
+
+def _challenge(code: str) -> str:
+    """The ``WWW-Authenticate`` value of a refused bearer token (RFC 6750, section 3)."""
+    return f'Bearer realm="{REALM}", error="{code}"'
 
 
 def _http_message(error: web.HTTPException) -> str:
@@ -216,33 +284,80 @@ def main() -> int:
     try:
         settings = Settings.from_env()
         configure_logging(settings)
-        if not settings.codec_server_token:
+        verifier = _verifier(settings)
+        if verifier is None and not settings.codec_server_token:
             raise SettingsError(
                 "THUISZITTERS_CODEC_SERVER_TOKEN is leeg: de codec-server ontsleutelt persoonsgegevens "
-                "en start niet zonder token"
+                "en start niet zonder token (of zet THUISZITTERS_CODEC_SERVER_OIDC_ISSUER)"
             )
         codec = EncryptionCodec.from_settings(settings)
     except SettingsError as error:
         sys.stderr.write(f"codec-server start niet: {error}\n")
         return 2
     host, port = settings.codec_server_host, settings.codec_server_port
-    if host not in ("127.0.0.1", "::1", "localhost"):
+    if host not in LOOPBACK:
         log.warning(
             "codec_server_niet_lokaal",
             host=host,
             advies="zet een proxy met TLS voor de codec-server; het verkeer bevat ontsleutelde gegevens",
         )
-    log.info(
-        "codec_server_start",
-        host=host,
-        port=port,
-        cors_origin=settings.codec_server_cors_origin,
-        sleutels=codec.key_ids,
-        web_ui_codec_endpoint=f"http://{host}:{port}{CAPABILITY_PREFIX}<THUISZITTERS_CODEC_SERVER_TOKEN>",
-    )
-    app = build_app(codec, settings.codec_server_token, settings.codec_server_cors_origin)
+    if verifier is None:
+        log.info(
+            "codec_server_start",
+            host=host,
+            port=port,
+            cors_origin=settings.codec_server_cors_origin,
+            sleutels=codec.key_ids,
+            web_ui_codec_endpoint=f"http://{host}:{port}{CAPABILITY_PREFIX}<THUISZITTERS_CODEC_SERVER_TOKEN>",
+        )
+    else:
+        if settings.codec_server_token:
+            log.warning(
+                "codec_server_token_genegeerd",
+                reden="met THUISZITTERS_CODEC_SERVER_OIDC_ISSUER opent alleen een OpenID-token de codec-server",
+            )
+        if verifier.issuer.startswith("http://") and urlsplit(verifier.issuer).hostname not in LOOPBACK:
+            log.warning("codec_server_oidc_zonder_tls", issuer=verifier.issuer, advies="gebruik https voor de uitgever")
+        log.info(
+            "codec_server_start",
+            host=host,
+            port=port,
+            cors_origin=settings.codec_server_cors_origin,
+            sleutels=codec.key_ids,
+            oidc_issuer=verifier.issuer,
+            oidc_audience=verifier.audience,
+            rollen=sorted(verifier.allowed_roles),
+            web_ui_codec_endpoint=f"http://{host}:{port}",
+        )
+    app = build_app(codec, settings.codec_server_token, settings.codec_server_cors_origin, verifier=verifier)
+    if verifier is not None:
+        closing = verifier
+
+        async def close_verifier(_app: web.Application) -> None:
+            await closing.aclose()
+
+        app.on_cleanup.append(close_verifier)
     web.run_app(app, host=host, port=port, print=None, access_log_class=RedactingAccessLogger)
     return 0
+
+
+def _verifier(settings: Settings) -> TokenVerifier | None:
+    """The OpenID check the settings ask for, or None (the static token opens the server)."""
+    issuer = settings.codec_server_oidc_issuer
+    if not issuer:
+        return None
+    roles = allowed_roles(settings.codec_server_oidc_rollen)
+    if not roles:
+        raise SettingsError(
+            f"{Settings.variable('codec_server_oidc_rollen')} is leeg: noem de rollen die mogen ontsleutelen"
+        )
+    if not settings.codec_server_oidc_audience.strip():
+        raise SettingsError(f"{Settings.variable('codec_server_oidc_audience')} is leeg")
+    if urlsplit(issuer).scheme not in ("http", "https"):
+        raise SettingsError(
+            f"{Settings.variable('codec_server_oidc_issuer')}: moet een http(s)-URL zijn, niet '{issuer}'"
+        )
+    return TokenVerifier(issuer, settings.codec_server_oidc_audience.strip(), roles)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,9 @@ keeps what reporting needs:
   (``toelichting``), who finished it and who held it are emptied, as is who holds each role (``cases.toegewezen``);
   the day leerplicht began (it gives away the month of birth) is removed, and the dates of the twelve-week check
   and the Kerngroep meeting (derived from the start date) are rounded to their month;
+- the audit log (migration ``005_audit``): the case's rows get the new case id, and who looked or acted becomes a
+  pseudonym that holds only within the case (``geanonimiseerd-persoon-<k>``); their hash chain still verifies
+  (``audit_anonimiseer_zaak``, see :mod:`thuiszitters.people.audit`);
 - kept: sector, region, school (BRIN, not personal), phase, regie, escalation, route, outcome, the phase history and
   its moments, so counts per month by sector, region, phase, outcome, escalation and weeks at home do not change.
 
@@ -81,6 +84,7 @@ class RetentionResult:
     registrations: int = 0
     notifications: int = 0
     dossiers: int = 0
+    audit_rows: int = 0
     open_cases: int = 0
     within_period: int = 0
     already_anonymised: int = 0
@@ -247,6 +251,10 @@ async def _anonymise(connection: Connection, *, period_days: int, cutoff: dateti
         """
     )
     await connection.execute("DELETE FROM cases c USING retention_map m WHERE c.case_id = m.old_id")
+    # Only now, with the old case row gone and the new one marked, does the audit log accept the anonymisation.
+    audit_rows = await connection.fetchval(
+        "SELECT COALESCE(sum(audit_anonimiseer_zaak(old_id, new_id)), 0)::int FROM retention_map"
+    )
     return RetentionResult(
         period_days=period_days,
         cutoff=cutoff,
@@ -257,6 +265,7 @@ async def _anonymise(connection: Connection, *, period_days: int, cutoff: dateti
         registrations=registrations,
         notifications=notifications,
         dossiers=dossiers,
+        audit_rows=audit_rows,
         open_cases=result.open_cases,
         within_period=result.within_period,
         already_anonymised=result.already_anonymised,
@@ -327,7 +336,9 @@ def summary(result: RetentionResult) -> str:
             f"  {result.registrations} registraties zonder gegevens, kenmerk en fout, "
             f"{result.notifications} berichten bijgewerkt,",
             f"  {result.dossiers} {'dossier' if result.dossiers == 1 else 'dossiers'} gewist, net als bij de taken de "
-            "omschrijving, toelichting en wie ze afrondde of hield.",
+            "omschrijving, toelichting en wie ze afrondde of hield,",
+            f"  {result.audit_rows} {'auditregel' if result.audit_rows == 1 else 'auditregels'} met een pseudoniem "
+            "voor wie keek of handelde.",
         ]
     else:
         lines.append(f"{verb}: geen zaken; er is niets over de bewaartermijn heen.")
