@@ -533,8 +533,9 @@ class DevStack:
             "THUISZITTERS_CODEC_KEYS": codec_keys,
             "THUISZITTERS_CODEC_SERVER_TOKEN": codec_token,
             "THUISZITTERS_CODEC_SERVER_CORS_ORIGIN": self.ui_url,
-            "THUISZITTERS_ADRESSERING": "personen",
         }
+        if self.demo_enabled:  # the demo people are loaded: messages of the demo cases go to them
+            defaults["THUISZITTERS_ADRESSERING"] = "personen"
         for variable, value in defaults.items():
             if not env.get(variable):
                 env[variable] = value

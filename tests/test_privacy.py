@@ -58,9 +58,16 @@ from workflows.thuiszitter import (
     PATCH_CONTRACT_V2,
     PATCH_EFFECTEN_IN_PORTIES,
     PATCH_EFFECTEN_TEGELIJK,
+    PATCH_TOEWIJZEN_BIJ_START,
 )
 
-PATCHES = {PATCH_BELEID_VASTLEGGEN, PATCH_EFFECTEN_TEGELIJK, PATCH_EFFECTEN_IN_PORTIES, PATCH_CONTRACT_V2}
+PATCHES = {
+    PATCH_BELEID_VASTLEGGEN,
+    PATCH_EFFECTEN_TEGELIJK,
+    PATCH_EFFECTEN_IN_PORTIES,
+    PATCH_CONTRACT_V2,
+    PATCH_TOEWIJZEN_BIJ_START,
+}
 CODEC_TOKEN = "privacy-test-token-" + uuid.uuid4().hex
 UI_ORIGIN = "http://localhost:8233"
 DUTCH_MONTHS = "januari februari maart april mei juni juli augustus september oktober november december"
