@@ -28,6 +28,7 @@ SCRIPTS = {
     "thuiszitters-codec-server",
     "thuiszitters-personen",
     "thuiszitters-audit",
+    "thuiszitters-web",
 }
 
 

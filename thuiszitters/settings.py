@@ -157,6 +157,22 @@ class Settings(BaseSettings):
     codec_server_oidc_issuer: str | None = None
     codec_server_oidc_audience: str = "urn:thuiszitters:codec"
     codec_server_oidc_rollen: str = "coordinator,taskforce"
+    # The web application (thuiszitters-web; docs/people.md, "Login"): where it listens, its session cookie (signed
+    # with the secret; Secure unless switched off for local development over http) and how people log in: through
+    # the OpenID provider (issuer, client), and with a local account of the case register when switched on.
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8000, ge=1, le=65535)
+    web_public_url: str | None = None
+    web_session_secret: Secret = None
+    web_session_max_age: int = Field(default=8 * 60 * 60, ge=300, le=7 * 24 * 60 * 60)
+    web_https_only: YesNo = True
+    web_oidc_issuer: str | None = None
+    web_oidc_client_id: str = "thuiszitters-web"
+    web_oidc_client_secret: Secret = None
+    web_lokale_accounts: YesNo = False
+    # Who runs the command line (thuiszitters.tools.cli) when --persoon is not given: their persoon_id in the
+    # directory of people, whose role the authorisation policy checks and the audit log records.
+    persoon: str | None = None
     # Outside systems; a system without an endpoint gets a register entry marked 'niet verzonden'.
     endpoints: dict[Systeem, Endpoint] = Field(default_factory=dict)
     # Notifications: a channel per role, and the address of each role (per region for the coordinator).

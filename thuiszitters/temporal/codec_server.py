@@ -23,18 +23,27 @@ one of ``THUISZITTERS_CODEC_SERVER_OIDC_ROLLEN``: no or a bad token gets a 401, 
 403, and every request that passes is logged with the person's pseudonymous id and role. Paths with a token in
 them (``/t/<token>/...``) get a 401.
 
+With OpenID on and ``DATABASE_URL`` set, the codec server also writes the audit log (:mod:`thuiszitters.people.audit`,
+channel ``codec``): one row per ``/decode`` request it serves (the token's person and role, action ``decoderen``,
+``toegestaan``), written before anything is decoded, so that when the row cannot be written nothing is (503); and
+one ``geweigerd`` row per request it refuses (the person ``onbekend`` unless a valid token of another role named
+them, the role ``onbekend``, a reason code). The decode request does not say which case its payloads belong to, so
+these rows have no case id. Without ``DATABASE_URL``, and with the static token, it only logs, as above.
+
 Run: ``python -m thuiszitters.temporal.codec_server`` (host and port from ``THUISZITTERS_CODEC_SERVER_HOST`` and
 ``THUISZITTERS_CODEC_SERVER_PORT``, default 127.0.0.1:8081).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import sys
 from collections.abc import Awaitable, Callable, Mapping
 from urllib.parse import urlsplit
 
+import asyncpg
 from aiohttp import hdrs, web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.http_exceptions import HttpProcessingError
@@ -44,6 +53,7 @@ from temporalio.api.common.v1 import Payloads
 from temporalio.converter import PayloadCodec
 
 from thuiszitters.logs import configure_logging, get_logger
+from thuiszitters.people.audit import AuditLog, Resultaat
 from thuiszitters.people.tokens import TokenFout, TokenVerifier, Verified
 from thuiszitters.settings import Settings, SettingsError
 from thuiszitters.temporal.codec import EncryptionCodec
@@ -58,6 +68,12 @@ CAPABILITY_PREFIX = "/t/"
 REALM = "thuiszitters-codec"
 PERSON: web.RequestKey[Verified] = web.RequestKey("persoon", Verified)
 """The person a verified OpenID token speaks for (only when the server checks OpenID tokens)."""
+ONBEKEND = "onbekend"
+"""Person and role in the audit row of a request refused before a token named anyone."""
+AUDIT_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+AUDIT_POOL_MAX = 4
+REDEN_MAX = 500
+"""The audit log keeps a reason of at most this many characters."""
 
 log = get_logger("thuiszitters.temporal.codec_server")
 
@@ -104,15 +120,30 @@ def allowed_roles(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(role.strip() for role in text.split(",") if role.strip()))
 
 
+def audit_action(path: str) -> str:
+    """What a request asked for, as the audit log names it."""
+    capability = split_capability_path(path)
+    rest = path if capability is None else capability[1]
+    return {"/decode": "decoderen", "/encode": "encoderen"}.get(rest, "verzoek")
+
+
 def build_app(
-    codec: PayloadCodec, token: str | None, cors_origin: str, *, verifier: TokenVerifier | None = None
+    codec: PayloadCodec,
+    token: str | None,
+    cors_origin: str,
+    *,
+    verifier: TokenVerifier | None = None,
+    audit: AuditLog | None = None,
 ) -> web.Application:
     """The codec server as an aiohttp app; ``cors_origin`` is the Web UI's origin.
 
     Without ``verifier``, ``token`` is required and opens the server (header or path). With ``verifier``, only an
-    OpenID access token it accepts does, and ``token`` is ignored."""
+    OpenID access token it accepts does, and ``token`` is ignored; ``audit`` then records every decode it serves and
+    every request it refuses (without ``verifier`` there is no person to record, and ``audit`` is refused)."""
     if verifier is None and not token:
         raise ValueError("de codec-server heeft een token nodig (THUISZITTERS_CODEC_SERVER_TOKEN)")
+    if verifier is None and audit is not None:
+        raise ValueError("het auditlog van de codec-server vraagt om OpenID-tokens (THUISZITTERS_CODEC_SERVER_OIDC_*)")
     if verifier is None and token is not None and "/" in token:
         raise ValueError("het token van de codec-server mag geen '/' bevatten (het staat ook in het pad)")
     expected = _digest(token or "")
@@ -142,6 +173,25 @@ def build_app(
         scheme, _, provided = request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")
         return token_matches(provided.strip()) and scheme.lower() == "bearer"
 
+    async def record(
+        request: web.Request, persoon_id: str, rol: str, resultaat: Resultaat, reden: str | None = None
+    ) -> bool:
+        """One audit row for this request (when there is an audit log); False when it could not be written."""
+        if audit is None:
+            return True
+        try:
+            await audit.record(
+                persoon_id, rol, "codec", audit_action(request.path), None, resultaat, reden and reden[:REDEN_MAX]
+            )
+        except AUDIT_ERRORS as error:
+            log.error("codec_server_auditlog_fout", path=loggable_path(request.path), fout=type(error).__name__)
+            return False
+        return True
+
+    async def refused(request: web.Request, reden: str, persoon_id: str | None = None) -> None:
+        """The audit row of a refused request; the refusal stands whether or not the row could be written."""
+        await record(request, persoon_id or ONBEKEND, ONBEKEND, "geweigerd", reden)
+
     async def refused_person(request: web.Request) -> web.Response | None:
         """OpenID mode: None when the bearer token admits its person (kept in ``request[PERSON]``), else the
         refusal."""
@@ -152,6 +202,7 @@ def build_app(
         scheme, _, provided = request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")
         if split_capability_path(request.path) is not None or scheme.lower() != "bearer" or not provided.strip():
             log.warning("codec_server_niet_geautoriseerd", path=path, reden="geen bearer-token")
+            await refused(request, "geen_token: geen bearer-token van de OpenID-provider")
             return _error(
                 401,
                 "niet geautoriseerd: stuur 'Authorization: Bearer <access token>' van de OpenID-provider "
@@ -168,6 +219,7 @@ def build_app(
                 reden=refusal.reden,
                 persoon_id=refusal.persoon_id,
             )
+            await refused(request, f"{refusal.code}: {refusal.reden}", refusal.persoon_id)
             headers: dict[str, str] = {}
             if refusal.status != 503:
                 headers[hdrs.WWW_AUTHENTICATE] = _challenge(refusal.code)
@@ -182,6 +234,7 @@ def build_app(
         refusal: web.Response | None
         if origin is not None and origin != allowed_origin:
             log.warning("codec_server_origin_geweigerd", origin=_for_log(origin), path=loggable_path(request.path))
+            await refused(request, "origin_geweigerd: deze herkomst (Origin) mag de codec-server niet gebruiken")
             response = _error(403, "deze herkomst (Origin) mag de codec-server niet gebruiken")
         elif request.method == hdrs.METH_OPTIONS:
             response = web.Response(status=204)
@@ -225,6 +278,9 @@ def build_app(
                 json_format.Parse(body, payloads)
             except (json_format.ParseError, UnicodeDecodeError, ValueError):
                 return _error(400, 'ongeldige body: verwacht JSON van de vorm {"payloads": [...]} (Temporal Payloads)')
+            person = request.get(PERSON)
+            if decode and person is not None and not await record(request, person.persoon_id, person.rol, "toegestaan"):
+                return _error(503, "het auditlog is niet te schrijven: er wordt niets ontsleuteld")
             try:
                 if decode:
                     await codec.decode_wrapper(payloads)
@@ -238,7 +294,6 @@ def build_app(
                     namespace=_for_log(request.headers.get("X-Namespace")),
                 )
                 return _error(400, f"{action} mislukt: {error}")
-            person = request.get(PERSON)
             log.info(
                 "codec_server_verzoek",
                 actie=action,
@@ -328,17 +383,55 @@ def main() -> int:
             oidc_audience=verifier.audience,
             rollen=sorted(verifier.allowed_roles),
             web_ui_codec_endpoint=f"http://{host}:{port}",
+            auditlog=bool(settings.database_url),
         )
-    app = build_app(codec, settings.codec_server_token, settings.codec_server_cors_origin, verifier=verifier)
-    if verifier is not None:
-        closing = verifier
+        if not settings.database_url:
+            log.warning(
+                "codec_server_zonder_auditlog",
+                advies="zet DATABASE_URL (het casusregister) zodat elke ontsleuteling in het auditlog komt",
+            )
+    database_url = settings.database_url if verifier is not None else None
 
-        async def close_verifier(_app: web.Application) -> None:
-            await closing.aclose()
+    async def make_app() -> web.Application:
+        audit = None if database_url is None else AuditLog(await _audit_pool(database_url))
+        app = build_app(
+            codec, settings.codec_server_token, settings.codec_server_cors_origin, verifier=verifier, audit=audit
+        )
 
-        app.on_cleanup.append(close_verifier)
-    web.run_app(app, host=host, port=port, print=None, access_log_class=RedactingAccessLogger)
+        async def close(_app: web.Application) -> None:
+            if verifier is not None:
+                await verifier.aclose()
+            if audit is not None:
+                await audit.pool.close()
+
+        app.on_cleanup.append(close)
+        return app
+
+    try:
+        web.run_app(make_app(), host=host, port=port, print=None, access_log_class=RedactingAccessLogger)
+    except AuditlogOnbereikbaar as error:
+        log.error("codec_server_auditlog_onbereikbaar", fout=str(error))
+        sys.stderr.write(f"codec-server start niet: het auditlog is niet bereikbaar ({error})\n")
+        return 2
     return 0
+
+
+class AuditlogOnbereikbaar(Exception):
+    """The audit log at ``DATABASE_URL`` cannot be written: the codec server does not start without it."""
+
+
+async def _audit_pool(database_url: str) -> asyncpg.Pool[asyncpg.Record]:
+    """A pool to the case register whose ``audit_log`` is there to write to (migration 005)."""
+    try:
+        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=AUDIT_POOL_MAX)
+    except (*AUDIT_ERRORS, ValueError) as error:
+        raise AuditlogOnbereikbaar(type(error).__name__) from None
+    try:
+        await pool.execute("SELECT FROM audit_log LIMIT 0")
+    except AUDIT_ERRORS as error:
+        await pool.close()
+        raise AuditlogOnbereikbaar(f"{type(error).__name__}: {error}") from None
+    return pool
 
 
 def _verifier(settings: Settings) -> TokenVerifier | None:

@@ -1,5 +1,5 @@
-"""What the command line shows of a case and what it makes of ``door``, on statuses the real rules produce (no
-server needed)."""
+"""What the command line shows of a case, on statuses the real rules produce, and what it makes of ``door`` and
+``persoon`` (no server needed)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from thuiszitters.people.policy import Actor
 from thuiszitters.tools import cli
 from workflows import rules
 from workflows.contract import Aanmelding, CaseStatus
@@ -90,50 +91,39 @@ def _status(state: rules.CaseState) -> CaseStatus:
     return rules.status(state, START)
 
 
-def test_door_from_the_option_fills_a_payload_without_one():
-    status = _status(_case())
-    assert cli.with_door("melding", {"gemeld_bij_leerplicht": True}, "school", status) == {
+SCHOOL = Actor(persoon_id="school-12ab-01", rol="school", scholen=frozenset({"12AB"}))
+
+
+def test_door_and_persoon_come_from_the_person_who_runs_the_command():
+    assert cli.sender_payload(SCHOOL, "melding", {"gemeld_bij_leerplicht": True}) == {
         "gemeld_bij_leerplicht": True,
         "door": "school",
+        "persoon": "school-12ab-01",
     }
-    assert cli.with_door("melding", {"door": "scp"}, None, status) == {"door": "scp"}
-    assert cli.with_door("melding", {"door": "scp"}, "scp", status) == {"door": "scp"}
-    with pytest.raises(cli.CliError, match="kies één van beide"):
-        cli.with_door("melding", {"door": "scp"}, "school", status)
+    filled = {"door": "school", "persoon": "school-12ab-01"}
+    assert cli.sender_payload(SCHOOL, "melding", {"door": "school"}) == filled
+    assert cli.sender_payload(SCHOOL, "melding", {}, "school") == filled
+    # In toewijzen, persoon is the person assigned: kept as sent.
+    toewijzen = {"rol": "school", "persoon": "school-12ab-02"}
+    assert cli.sender_payload(SCHOOL, "toewijzen", toewijzen) == {**toewijzen, "door": "school"}
 
 
-def test_without_door_a_version_2_case_names_the_roles_that_may_send_the_event():
-    status = _status(_case())
-    with pytest.raises(cli.CliError) as refusal:
-        cli.with_door("startdatum_correctie", {"startdatum": "2026-01-05", "reden": "LBA."}, None, status)
-    message = str(refusal.value)
-    assert message.startswith("startdatum_correctie: zeg wie het deed met --door ROL")
-    assert (
-        "In deze zaak mag dit: leerplicht (Leerplicht), leerplicht_absoluut_verzuim (Leerplicht absoluut verzuim)."
-        in message
-    )
-    assert message.endswith(
-        "Rollen: school, scp, koersloket, leerplicht, leerplicht_absoluut_verzuim, ouders, coordinator, wijkteam, "
-        "taskforce"
-    )
-
-
-def test_without_door_the_roles_follow_the_payload_and_the_task():
-    status = _status(_case())
-    with pytest.raises(cli.CliError, match=r"In deze zaak mag dit: coordinator \(de thuiszitterscoördinator\)\."):
-        cli.with_door("opschalen", {"niveau": "taskforce", "reden_code": "overig", "reden": "x"}, None, status)
-    taak = next(t for t in status.open_taken if t.rol.value == "scp")
-    with pytest.raises(cli.CliError, match=r"In deze zaak mag dit: scp \("):
-        cli.with_door("taak_afgerond", {"taak_id": taak.id, "toelichting": "Gedaan."}, None, status)
-    # A payload that does not say enough to tell (an unknown task): only the list of roles.
-    with pytest.raises(cli.CliError) as refusal:
-        cli.with_door("taak_afgerond", {"taak_id": "T999", "toelichting": "Gedaan."}, None, status)
-    assert "In deze zaak" not in str(refusal.value) and "Rollen: school" in str(refusal.value)
-
-
-def test_a_version_1_case_takes_the_payload_as_it_is():
-    status = _status(_case()).model_copy(update={"contract_versie": 1})
-    assert cli.with_door("melding", {"gemeld_bij_leerplicht": True}, None, status) == {"gemeld_bij_leerplicht": True}
+def test_another_role_or_person_is_refused_not_corrected():
+    with pytest.raises(cli.Geweigerd, match="kies één van beide"):
+        cli.sender_payload(SCHOOL, "melding", {"door": "scp"}, "school")
+    with pytest.raises(cli.Geweigerd, match=r"u bent aangemeld als de school; een andere rol \('scp'\) kan niet"):
+        cli.sender_payload(SCHOOL, "melding", {}, "scp")
+    with pytest.raises(cli.Geweigerd, match="alleen namens uzelf"):
+        cli.sender_payload(SCHOOL, "melding", {"persoon": "scp-12ab-01"})
+    with pytest.raises(cli.Geweigerd) as refusal:
+        cli.sender_payload(SCHOOL, "melding", {"door": "directeur van de school"})
+    assert str(refusal.value).startswith("door: 'directeur van de school' is geen rol")
+    assert refusal.value.reden == "door in de inhoud is geen rol"  # what the audit log keeps: nothing sent along
+    with pytest.raises(cli.Geweigerd, match="is geen rol"):
+        cli.sender_payload(SCHOOL, "melding", {"door": ["school"]})
+    ouderfunctionaris = Actor(persoon_id="of-1", rol="ouderfunctionaris", regio="Noord")
+    with pytest.raises(cli.Geweigerd, match="stuurt geen gebeurtenissen"):
+        cli.sender_payload(ouderfunctionaris, "voortgang", {"toelichting": "x"})
 
 
 def test_a_version_1_task_without_id_or_due_date_shows_neither():
