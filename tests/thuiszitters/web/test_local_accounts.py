@@ -166,7 +166,7 @@ async def test_the_right_password_logs_in_and_the_start_page_names_the_person(
     assert (response.status_code, response.headers["location"]) == (303, "/")
     start = await client.get("/")
     assert start.status_code == 200
-    assert "Ingelogd als Demo SCP (Schoolcontactpersoon (PPO))" in text_of(start)
+    assert "Ingelogd als Demo SCP, Schoolcontactpersoon (PPO)" in text_of(start)
     assert "U ziet de zaken in het primair onderwijs (PO) van uw school: 99AA." in text_of(start)
     assert summary(await audit_rows(register)) == [("scp-99aa-01", "scp", "inloggen", "toegestaan", "lokaal")]
 

@@ -76,7 +76,7 @@ async def test_a_person_of_the_directory_logs_in_through_the_provider_and_out_ag
     assert (back.status_code, back.headers["location"]) == (303, "/")
     start = await http.get("/")
     assert start.status_code == 200
-    assert "Ingelogd als Schoolcontactpersoon (test) (Schoolcontactpersoon (PPO))" in text_of(start)
+    assert "Ingelogd als Schoolcontactpersoon (test), Schoolcontactpersoon (PPO)" in text_of(start)
     assert "U ziet de zaken in het primair onderwijs (PO) van uw school: 99AA." in text_of(start)
     # The provider's name and address, the directory's role and scope.
     stored = await Directory(register.pool).get("prs-scp-1")

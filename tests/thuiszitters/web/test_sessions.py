@@ -208,7 +208,7 @@ async def test_a_person_with_several_roles_chooses_one_and_loses_the_session_wit
 ) -> None:
     await logged_in(client, "coord-01")
     start = await client.get("/")
-    assert "Ingelogd als Demo Coördinator (Thuiszitterscoördinator)" in text_of(start)
+    assert "Ingelogd als Demo Coördinator, Thuiszitterscoördinator" in text_of(start)
     assert "U ziet de zaken in het primair onderwijs (PO) in regio Noord." in text_of(start)
     assert "regio Zuid" in text_of(start), "the other role is offered"
     token = form_token(start)
