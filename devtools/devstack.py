@@ -1,24 +1,34 @@
-"""The local development stack: PostgreSQL, the Temporal dev server, the codec server, the worker, demo cases.
+"""The local development stack: PostgreSQL, the Temporal dev server, the codec server, the worker, the web
+application, demo people and demo cases.
 
-``python -m devtools.devstack up [--data-dir .data] [--no-demo]`` starts, in this order:
+``python -m devtools.devstack up [--data-dir .data] [--no-demo] [--no-web]`` starts, in this order:
 
 1. PostgreSQL (the case register) in ``.data/postgres``, unless ``DATABASE_URL`` names another one;
 2. the Temporal dev server with its state in ``.data/temporal/temporal.db`` (cases survive a restart), the
    project's search attributes and the Web UI;
 3. the codec server, so the Web UI and the CLI can show decrypted payloads;
-4. the worker (``python worker.py``);
-5. the demo people (``examples/personen.csv``, loaded into the directory of people) and the demo cases
-   (``python starter.py``), from ``examples/demo_aanmeldingen.csv`` with its dates moved to lie just as far in the
-   past today as they did when the file was written; the cases are assigned to the demo people at their start;
+4. the worker (``python worker.py``), which brings the register's schema up to date;
+5. the demo people (``examples/personen.csv``, loaded into the directory of people), each with a local account of
+   the web application whose password is generated once and kept in ``.data/keys/demo_wachtwoorden.csv`` (mode
+   0600; set again at every start, so the register and the file agree even after the register was reset);
+6. the web application (``python -m thuiszitters.web``, default http://localhost:8000) with local accounts on and
+   its session cookie over plain http, signed with a secret kept in ``.data/keys/web_session_secret``; without a
+   worker the stack brings the register's schema up to date itself first;
+7. the demo cases (``python starter.py``), from ``examples/demo_aanmeldingen.csv`` with its dates moved to lie just
+   as far in the past today as they did when the file was written; the cases are assigned to the demo people at
+   their start;
 
 then prints where everything is and waits. Ctrl-C, SIGTERM, closing the terminal (SIGHUP) and losing the output
 (the terminal or a pipe such as ``up | head`` closed) all stop everything in reverse order; what ``up`` said is
 also kept in ``.data/logs/up.log``, to be read after the terminal is gone. Should ``up`` itself die without
 stopping (SIGKILL, a crash), a small helper process, the :class:`Lifeline`, stops what it left running. The
-output of every child goes to ``.data/logs/``. The encryption key (``.data/keys/codec_keys``, id ``dev-1``) and
-the codec server's token (``.data/keys/codec_token``) are generated on first start and kept; no secret is ever
-put on a command line, where every local user could read it in the process list: children get them in their
-environment or, for the Temporal dev server, in a file of mode 0600 (see :meth:`DevStack.temporal_settings_file`).
+output of every child goes to ``.data/logs/``. The encryption key (``.data/keys/codec_keys``, id ``dev-1``),
+the codec server's token (``.data/keys/codec_token``), the web application's session secret and the demo
+passwords are generated on first start and kept; no secret is ever put on a command line, where every local user
+could read it in the process list: children get them in their environment or on their standard input (the demo
+passwords) or, for the Temporal dev server, in a file of mode 0600 (see :meth:`DevStack.temporal_settings_file`).
+The settings file for a shell (``.data/dev.env``) names a demo person for the CLI (``THUISZITTERS_PERSOON``,
+:data:`DEMO_CLI_PERSON`) when the demo people are loaded.
 
 Tests and benchmarks start the same stack in a temporary folder on free ports::
 
@@ -33,6 +43,7 @@ import argparse
 import base64
 import contextlib
 import csv
+import io
 import json
 import os
 import random
@@ -71,6 +82,19 @@ DEMO_PEOPLE = Path("examples") / "personen.csv"
 DEMO_DATE_FIELDS = ("geboortedatum", "startdatum")
 DEMO_NEWEST_START_DAYS_AGO = 3
 """The newest start date of the demo file is moved (by whole weeks) to lie at least this many days ago."""
+DEMO_PASSWORDS = "demo_wachtwoorden.csv"
+"""The demo people's passwords of the web application, in the keys folder: ``persoon_id,rol,wachtwoord``."""
+DEMO_PASSWORD_BYTES = 12
+"""Random bytes per demo password (``secrets.token_urlsafe``: 16 characters)."""
+MIN_PASSWORD_LENGTH = 12
+"""The shortest password of a local account (``thuiszitters.web.accounts.MIN_LENGTH``): a kept one that is shorter is
+made anew."""
+DEMO_CLI_PERSON = "leerplicht-stad-01"
+"""The demo person the CLI acts as with ``.data/dev.env``: Leerplicht for the whole city, who may read every case."""
+WEB_SESSION_SECRET = "web_session_secret"
+"""The file in the keys folder with the secret that signs the web application's session cookie."""
+ACCOUNT_WORKERS = 2
+"""Demo passwords hashed at once (argon2 takes about a tenth of a second and 64 MiB each)."""
 
 START_TIMEOUT_SECONDS = 90.0
 DEMO_TIMEOUT_SECONDS = 180.0
@@ -99,6 +123,8 @@ class StackConfig:
     temporal_port: int = 7233
     ui_port: int = 8233
     codec_server_port: int = 8081
+    web_port: int = 8000
+    """The web application, at http://localhost:<web_port>."""
     metrics_port: int | None = None
     """The worker's Prometheus endpoint (None: off; ``up`` uses 9464)."""
     postgres_port: int | None = None
@@ -106,30 +132,50 @@ class StackConfig:
     codec_server: bool = True
     worker: bool = True
     demo: bool = True
+    web: bool = True
     root: Path = REPO_ROOT
     """The project folder: where ``worker.py``, ``starter.py`` and ``examples/`` are."""
 
     @classmethod
     def on_free_ports(
-        cls, data_dir: Path, *, codec_server: bool = True, worker: bool = True, demo: bool = True
+        cls,
+        data_dir: Path,
+        *,
+        codec_server: bool = True,
+        worker: bool = True,
+        demo: bool = True,
+        web: bool = False,
     ) -> StackConfig:
-        """A stack in ``data_dir`` on four distinct free ports (Temporal, Web UI, codec server, PostgreSQL): for the
-        tests and the benchmark, which run beside whatever else listens on this machine."""
+        """A stack in ``data_dir`` on five distinct free ports (Temporal, Web UI, codec server, web application,
+        PostgreSQL): for the tests and the benchmark, which run beside whatever else listens on this machine. The
+        web application runs only when asked for: most of them have no use for it."""
         ports: list[int] = []
-        while len(ports) < 4:
+        while len(ports) < 5:
             if (port := free_port()) not in ports:
                 ports.append(port)
-        temporal, ui, codec, postgres = ports
+        temporal, ui, codec, web_port, postgres = ports
         return cls(
             data_dir=data_dir,
             temporal_port=temporal,
             ui_port=ui,
             codec_server_port=codec,
+            web_port=web_port,
             postgres_port=postgres,
             codec_server=codec_server,
             worker=worker,
             demo=demo,
+            web=web,
         )
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """A demo person's local account of the web application: the login name is the ``persoon_id``."""
+
+    persoon_id: str
+    rollen: tuple[str, ...]
+    """The person's roles in ``examples/personen.csv``, in its order."""
+    wachtwoord: str
 
 
 class Child:
@@ -453,6 +499,8 @@ class DevStack:
         self.database_url: str | None = None
         self.demo_file: Path | None = None
         self.demo_returncode: int | None = None
+        self.demo_accounts: list[DemoAccount] = []
+        """The demo people whose local account got its password from the file at this start."""
 
     # ----------------------------------------------------------------------------------------- what is where
 
@@ -500,6 +548,23 @@ class DevStack:
             and (self.root / "starter.py").exists()
             and (self.root / DEMO_TEMPLATE).exists()
         )
+
+    @property
+    def demo_people_enabled(self) -> bool:
+        """Whether the demo people are loaded (with the demo cases, which are assigned to them)."""
+        return self.demo_enabled and (self.root / DEMO_PEOPLE).exists()
+
+    @property
+    def web_enabled(self) -> bool:
+        return self.config.web and (self.root / "thuiszitters" / "web" / "__main__.py").exists()
+
+    @property
+    def web_url(self) -> str | None:
+        return f"http://localhost:{self.config.web_port}" if self.web_enabled else None
+
+    @property
+    def demo_passwords_file(self) -> Path:
+        return self.keys_dir / DEMO_PASSWORDS
 
     @property
     def task_queue(self) -> str:
@@ -551,15 +616,42 @@ class DevStack:
         return env
 
     @property
+    def web_env(self) -> dict[str, str]:
+        """:attr:`env` with the web application's settings: on this stack's port, reached over plain http on
+        localhost (so the session cookie is not ``Secure``), local accounts on, and the session secret of
+        ``.data/keys/web_session_secret`` (generated on first use). An OpenID provider set in the environment
+        (``THUISZITTERS_WEB_OIDC_*``) stays."""
+        env = self.env
+        env["THUISZITTERS_WEB_HOST"] = HOST
+        env["THUISZITTERS_WEB_PORT"] = str(self.config.web_port)
+        env["THUISZITTERS_WEB_PUBLIC_URL"] = f"http://localhost:{self.config.web_port}"
+        env["THUISZITTERS_WEB_HTTPS_ONLY"] = "nee"
+        env["THUISZITTERS_WEB_LOKALE_ACCOUNTS"] = "ja"
+        env["THUISZITTERS_WEB_SESSION_SECRET"] = _read_or_create(
+            self.keys_dir / WEB_SESSION_SECRET, lambda: secrets.token_urlsafe(48)
+        )
+        return env
+
+    @property
+    def cli_person(self) -> str | None:
+        """Who the CLI acts as with the settings file: ``THUISZITTERS_PERSOON`` when set, else the demo person
+        :data:`DEMO_CLI_PERSON` when the demo people are loaded."""
+        return self.env.get("THUISZITTERS_PERSOON") or (DEMO_CLI_PERSON if self.demo_people_enabled else None)
+
+    @property
     def env_file(self) -> Path:
         return self.config.data_dir / "dev.env"
 
     def write_env_file(self) -> Path:
-        """The stack's settings for scripts in a shell: ``set -a; . .data/dev.env; set +a`` (mode 0600)."""
+        """The stack's settings for scripts in a shell: ``set -a; . .data/dev.env; set +a`` (mode 0600), with the
+        person the CLI acts as (:attr:`cli_person`)."""
         wanted = ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "DATABASE_URL")
+        values = self.env
+        if self.cli_person is not None:
+            values["THUISZITTERS_PERSOON"] = self.cli_person
         lines = [
             f"{key}={shlex.quote(value)}"
-            for key, value in sorted(self.env.items())
+            for key, value in sorted(values.items())
             if key in wanted or key.startswith("THUISZITTERS_")
         ]
         self.env_file.write_text("\n".join(lines) + "\n")
@@ -598,6 +690,7 @@ class DevStack:
         if self._started:
             return
         self._started = True
+        self.demo_accounts = []
         try:
             self._check_ports()
             self._lifeline = Lifeline(self.log_dir / "lifeline.log", cwd=self.root, env=_without_secrets(self.env))
@@ -618,7 +711,18 @@ class DevStack:
                 self._say("Worker overgeslagen: worker.py ontbreekt.")
             if self.demo_enabled:
                 self._check_abort()
-                self._load_people()
+                if self._load_people() and self.web_enabled:
+                    self._check_abort()
+                    self._set_demo_passwords()
+            if self.web_enabled:
+                if not self.worker_enabled:
+                    self._check_abort()
+                    self._migrate_register()
+                self._check_abort()
+                self._start_web()
+            elif self.config.web:
+                self._say("Webapplicatie overgeslagen: thuiszitters/web ontbreekt.")
+            if self.demo_enabled:
                 self._check_abort()
                 self._run_demo()
             elif self.config.demo and self.config.worker:
@@ -628,8 +732,8 @@ class DevStack:
             raise
 
     def stop(self) -> None:
-        """Stop in reverse order: worker (given time to finish), codec server, Temporal, PostgreSQL; then let the
-        lifeline go (it stops whatever could not be stopped here, and exits)."""
+        """Stop in reverse order: web application, worker (given time to finish), codec server, Temporal,
+        PostgreSQL; then let the lifeline go (it stops whatever could not be stopped here, and exits)."""
         while self._children:
             child = self._children.pop()
             if child.alive():
@@ -683,6 +787,8 @@ class DevStack:
         ]
         if self.codec_server_enabled:
             wanted.append((self.config.codec_server_port, "de codec-server", "--codec-server-port"))
+        if self.web_enabled:
+            wanted.append((self.config.web_port, "de webapplicatie", "--web-port"))
         if self.config.metrics_port is not None and self.worker_enabled:
             wanted.append((self.config.metrics_port, "de metrics van de worker", "--metrics-port"))
         if self.config.postgres_port is not None and not self._base_env.get("DATABASE_URL"):
@@ -775,13 +881,13 @@ class DevStack:
         self._wait(child, self._worker_polling)
         self._say("Worker is verbonden en wacht op taken.")
 
-    def _load_people(self) -> None:
+    def _load_people(self) -> bool:
         """The demo directory of people (``examples/personen.csv``): who holds which role at which demo school, so
-        the demo cases are assigned and their messages reach people."""
+        the demo cases are assigned and their messages reach people. Whether they were loaded."""
         people = self.root / DEMO_PEOPLE
         if not people.exists():
             self._say(f"Demo-personen overgeslagen: {DEMO_PEOPLE} ontbreekt.")
-            return
+            return False
         result = subprocess.run(
             [sys.executable, "-m", "thuiszitters.people.loader", str(people)],
             env=self.env,
@@ -794,11 +900,101 @@ class DevStack:
         (self.log_dir / "personen.log").write_text(result.stdout + result.stderr, encoding="utf-8")
         if result.returncode == 0:
             self._say(f"Demo-personen geladen uit {DEMO_PEOPLE} (rollen en adressen per school en regio).")
+            return True
+        self._say(
+            f"Let op: het laden van de demo-personen eindigde met code {result.returncode}; "
+            f"zie {_show(self.log_dir / 'personen.log')}."
+        )
+        return False
+
+    def demo_passwords(self) -> list[DemoAccount]:
+        """The demo people of ``examples/personen.csv`` with their passwords from :attr:`demo_passwords_file`; a
+        person the file lacks (or whose password is no longer valid) gets a new one, and the file is written again
+        (mode 0600) only then, so a password stays the same from one start to the next."""
+        kept: dict[str, str] = {}
+        with contextlib.suppress(FileNotFoundError), self.demo_passwords_file.open(newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                password = (row.get("wachtwoord") or "").strip()
+                if row.get("persoon_id") and len(password) >= MIN_PASSWORD_LENGTH:
+                    kept[row["persoon_id"]] = password
+        roles: dict[str, list[str]] = {}
+        with (self.root / DEMO_PEOPLE).open(newline="", encoding="utf-8") as source:
+            for row in csv.DictReader(source):
+                persoon_id, rol = (row.get("persoon_id") or "").strip(), (row.get("rol") or "").strip()
+                if persoon_id:  # rows without one are the address of a role, not a person
+                    person_roles = roles.setdefault(persoon_id, [])
+                    if rol and rol not in person_roles:
+                        person_roles.append(rol)
+        accounts = [
+            DemoAccount(persoon_id, tuple(rollen), kept.get(persoon_id) or secrets.token_urlsafe(DEMO_PASSWORD_BYTES))
+            for persoon_id, rollen in roles.items()
+        ]
+        lines = ["persoon_id,rol,wachtwoord"]
+        lines += [_csv_line(account.persoon_id, ";".join(account.rollen), account.wachtwoord) for account in accounts]
+        text = "\n".join(lines) + "\n"
+        try:
+            unchanged = self.demo_passwords_file.read_text(encoding="utf-8") == text
+        except FileNotFoundError:
+            unchanged = False
+        if unchanged:
+            self.demo_passwords_file.chmod(0o600)
+        else:
+            _write_private(self.demo_passwords_file, text)
+        return accounts
+
+    def _set_demo_passwords(self) -> None:
+        """Give every demo person a local account with the password of the file (again: the register may have
+        been reset since). The passwords go to the helper on its standard input, never on a command line."""
+        accounts = self.demo_passwords()
+        self._say(f"Lokale accounts van de demo-personen instellen ({len(accounts)}) ...")
+        result = subprocess.run(
+            [sys.executable, "-m", MODULE, "demo-accounts"],
+            input="".join(_csv_line(account.persoon_id, account.wachtwoord) + "\n" for account in accounts),
+            env=self.env,
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=DEMO_TIMEOUT_SECONDS,
+            check=False,
+        )
+        (self.log_dir / "accounts.log").write_text(result.stdout + result.stderr, encoding="utf-8")
+        if result.returncode == 0:
+            self.demo_accounts = accounts
+            self._say(f"Demo-accounts staan klaar; de wachtwoorden staan in {_show(self.demo_passwords_file)}.")
         else:
             self._say(
-                f"Let op: het laden van de demo-personen eindigde met code {result.returncode}; "
-                f"zie {_show(self.log_dir / 'personen.log')}."
+                f"Let op: het instellen van de demo-accounts eindigde met code {result.returncode}; "
+                f"zie {_show(self.log_dir / 'accounts.log')}."
             )
+
+    def _migrate_register(self) -> None:
+        """Bring the register's schema up to date, as the worker does when it starts: without a worker, the web
+        application would find it behind and not start."""
+        result = subprocess.run(
+            [sys.executable, "-m", MODULE, "migrate"],
+            env=self.env,
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT_SECONDS,
+            check=False,
+        )
+        (self.log_dir / "migraties.log").write_text(result.stdout + result.stderr, encoding="utf-8")
+        if result.returncode != 0:
+            tail = "\n".join(f"    {line}" for line in (result.stdout + result.stderr).splitlines()[-10:])
+            raise StackError(f"Het zaakregister kon niet worden bijgewerkt (code {result.returncode}):\n{tail}")
+
+    def _start_web(self) -> None:
+        self._say("Webapplicatie starten ...")
+        child = self._spawn(
+            "Webapplicatie",
+            "web",
+            [sys.executable, "-m", "thuiszitters.web"],
+            stop_timeout=10,
+            env=self.web_env,
+        )
+        self._wait(child, lambda: http_ok(f"http://{HOST}:{self.config.web_port}/inloggen"))
+        self._say(f"Webapplicatie draait op {self.web_url}.")
 
     def _run_demo(self) -> None:
         self.demo_file = self.write_demo_file()
@@ -1076,6 +1272,13 @@ def _read_or_create(path: Path, make: Callable[[], str]) -> str:
     return value
 
 
+def _csv_line(*fields: str) -> str:
+    """One CSV line (without its line end)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(fields)
+    return out.getvalue()
+
+
 def _count_rows(csv_file: Path) -> int:
     with csv_file.open(newline="", encoding="utf-8") as source:
         return sum(1 for _ in csv.DictReader(source))
@@ -1102,6 +1305,8 @@ def summary(stack: DevStack) -> str:
     ]
     if stack.codec_server_url is not None:
         rows.append(("Codec-server", f"{stack.codec_server_url} (token in {_show(stack.keys_dir / 'codec_token')})"))
+    if stack.web_url is not None:
+        rows.append(("Webapplicatie", stack.web_url))
     if stack.worker_enabled:
         metrics = stack.env.get("THUISZITTERS_METRICS_ADDRESS")
         rows.append(
@@ -1114,6 +1319,8 @@ def summary(stack: DevStack) -> str:
     width = max(len(name) for name, _ in rows)
     lines = ["", "De ontwikkelomgeving draait:"]
     lines += [f"  {name.ljust(width)}  {value}" for name, value in rows]
+    if stack.web_url is not None:
+        lines += ["", *_login_lines(stack)]
     cli = f"temporal workflow list --address {stack.temporal_address}"
     lines += ["", f"Casussen bekijken met de CLI:  {cli}"]
     if stack.codec_server_url is not None:
@@ -1124,8 +1331,34 @@ def summary(stack: DevStack) -> str:
             f'TEMPORAL_CODEC_AUTH="Bearer $(cat {token_file})"'
         )
     lines += ["", f"Instellingen voor scripts in een shell:  set -a; . {_show(stack.env_file)}; set +a"]
+    if stack.cli_person is not None:
+        lines.append(
+            f"  de CLI (thuiszitters) handelt dan als {stack.cli_person} (THUISZITTERS_PERSOON); "
+            "een ander met --persoon ID"
+        )
     lines += ["", "Stoppen met Ctrl-C."]
     return "\n".join(lines)
+
+
+def _login_lines(stack: DevStack) -> list[str]:
+    """How to log in to the web application: one line per role with its demo people."""
+    if not stack.demo_accounts:
+        return [
+            f"Inloggen op {stack.web_url}/inloggen met een lokaal account (deze start zette geen demo-accounts);",
+            "een account maken of een nieuw wachtwoord geven (het wachtwoord wordt gevraagd):",
+            f"  set -a; . {_show(stack.env_file)}; set +a; .venv/bin/thuiszitters-web wachtwoord PERSOON_ID",
+        ]
+    by_role: dict[str, list[str]] = {}
+    for account in stack.demo_accounts:
+        for rol in account.rollen:
+            by_role.setdefault(rol, []).append(account.persoon_id)
+    width = max(len(rol) for rol in by_role)
+    lines = [
+        f"Inloggen op {stack.web_url}/inloggen met een demo-account (gebruikersnaam: de persoon_id;",
+        f"wachtwoorden in {_show(stack.demo_passwords_file)}):",
+    ]
+    lines += [f"  {rol.ljust(width)}  {', '.join(people)}" for rol, people in by_role.items()]
+    return lines
 
 
 # --------------------------------------------------------------------------------------------------- command
@@ -1134,23 +1367,124 @@ def summary(stack: DevStack) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m devtools.devstack",
-        description="De lokale ontwikkelomgeving: PostgreSQL, Temporal, codec-server, worker, demo-casussen.",
+        description=(
+            "De lokale ontwikkelomgeving: PostgreSQL, Temporal, codec-server, worker, webapplicatie, demo-personen "
+            "en demo-casussen."
+        ),
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMANDO")
     up = commands.add_parser("up", help="start alles en wacht tot Ctrl-C")
     up.add_argument("--data-dir", type=Path, default=Path(".data"), help="map voor alle toestand (standaard .data)")
-    up.add_argument("--no-demo", action="store_true", help="geen demo-aanmeldingen insturen")
+    up.add_argument("--no-demo", action="store_true", help="geen demo-personen (met hun accounts) en demo-aanmeldingen")
     up.add_argument("--no-worker", action="store_true", help="geen worker (en dus geen demo) starten")
     up.add_argument("--temporal-port", type=int, default=7233, help="gRPC-poort van Temporal (standaard 7233)")
     up.add_argument("--ui-port", type=int, default=8233, help="poort van de Web UI (standaard 8233)")
     up.add_argument("--codec-server-port", type=int, default=8081, help="poort van de codec-server (standaard 8081)")
+    up.add_argument("--web-port", type=int, default=8000, help="poort van de webapplicatie (standaard 8000)")
+    up.add_argument("--no-web", action="store_true", help="geen webapplicatie starten")
     up.add_argument("--postgres-port", type=int, default=None, help="poort van PostgreSQL (standaard: onthouden)")
     up.add_argument("--metrics-port", type=int, default=9464, help="Prometheus-metrics van de worker (standaard 9464)")
     commands.add_parser("lifeline", help="intern, gestart door up: ruimt op als up verdwijnt zonder alles te stoppen")
+    commands.add_parser("migrate", help="intern, gestart door up zonder worker: werkt het zaakregister bij")
+    commands.add_parser(
+        "demo-accounts",
+        help="intern, gestart door up: zet de wachtwoorden van standaardinvoer (regels persoon_id,wachtwoord)",
+    )
     args = parser.parse_args(argv)
     if args.command == "lifeline":
         return run_lifeline(sys.stdin, say=_print)
+    if args.command == "migrate":
+        return run_migrate()
+    if args.command == "demo-accounts":
+        return run_demo_accounts(sys.stdin)
     return run_up(args)
+
+
+def _register_settings() -> str | None:
+    """``DATABASE_URL`` from the settings, or None after saying what is wrong."""
+    from thuiszitters.settings import Settings, SettingsError
+
+    try:
+        database_url = Settings.from_env().database_url
+    except SettingsError as error:
+        print(f"Fout in de instellingen: {error}", file=sys.stderr)
+        return None
+    if not database_url:
+        print("DATABASE_URL ontbreekt: waar staat het zaakregister?", file=sys.stderr)
+        return None
+    return database_url
+
+
+def run_migrate() -> int:
+    """``migrate``: apply the register's migrations, as the worker does at its start."""
+    import asyncio
+
+    import asyncpg
+
+    from thuiszitters.register.store import Register
+
+    database_url = _register_settings()
+    if database_url is None:
+        return 2
+
+    async def migrate() -> list[str]:
+        register = await Register.connect(database_url, max_size=1)
+        try:
+            return await register.migrate()
+        finally:
+            await register.close()
+
+    try:
+        applied = asyncio.run(migrate())
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as error:
+        print(f"Het zaakregister bijwerken is mislukt: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    print(f"Migraties toegepast: {', '.join(applied)}." if applied else "Het zaakregister was al bijgewerkt.")
+    return 0
+
+
+def run_demo_accounts(lines: Iterable[str]) -> int:
+    """``demo-accounts``: for each line ``persoon_id,wachtwoord`` of ``lines``, create the local account or give it
+    that password (:meth:`thuiszitters.web.accounts.LocalAccounts.set_password`, as ``thuiszitters-web wachtwoord``
+    does). Prints one line per person, never a password; exit code 0 when every one was set."""
+    import asyncio
+
+    import asyncpg
+
+    from thuiszitters.register.store import Register
+    from thuiszitters.web.accounts import LocalAccounts, WachtwoordFout
+
+    wanted = [(row[0], row[1]) for row in csv.reader(lines) if len(row) == 2]
+    database_url = _register_settings()
+    if database_url is None:
+        return 2
+
+    async def set_all() -> list[tuple[str, str, bool]]:
+        register = await Register.connect(database_url, max_size=ACCOUNT_WORKERS)
+        try:
+            accounts = LocalAccounts(register.pool)
+            limit = asyncio.Semaphore(ACCOUNT_WORKERS)
+
+            async def one(persoon_id: str, password: str) -> tuple[str, str, bool]:
+                async with limit:
+                    try:
+                        outcome = await accounts.set_password(persoon_id, password)
+                    except WachtwoordFout as error:
+                        return persoon_id, f"NIET OPGESLAGEN: {error}", False
+                return persoon_id, "aangemaakt" if outcome == "nieuw" else "wachtwoord opnieuw gezet", True
+
+            return await asyncio.gather(*(one(persoon_id, password) for persoon_id, password in wanted))
+        finally:
+            await register.close()
+
+    try:
+        results = asyncio.run(set_all())
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as error:
+        print(f"De demo-accounts instellen is mislukt: {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
+    for persoon_id, outcome, _ in results:
+        print(f"{persoon_id}: {outcome}")
+    return 0 if all(done for _, _, done in results) else 1
 
 
 def run_up(args: argparse.Namespace) -> int:
@@ -1180,10 +1514,12 @@ def run_up(args: argparse.Namespace) -> int:
         temporal_port=args.temporal_port,
         ui_port=args.ui_port,
         codec_server_port=args.codec_server_port,
+        web_port=args.web_port,
         postgres_port=args.postgres_port,
         metrics_port=args.metrics_port,
         worker=not args.no_worker,
         demo=not (args.no_demo or args.no_worker),
+        web=not args.no_web,
     )
     stack = DevStack(config, say=console.say, abort=stopping)
     try:

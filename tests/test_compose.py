@@ -25,6 +25,7 @@ from devtools import oidc
 from devtools.devstack import find_temporal_binary, free_port
 from thuiszitters.settings import Settings
 from thuiszitters.temporal.codec_server import allowed_roles
+from thuiszitters.web.app import MIN_SECRET_LENGTH, check_settings
 from workflows.search_attributes import ALL_KEYS, cli_flags
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +38,8 @@ REQUIRED = {
     "THUISZITTERS_CODEC_KEYS": "prod-1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
     "OIDC_ISSUER_URL": "https://login.example.org/oidc",
     "TEMPORAL_UI_OIDC_CLIENT_SECRET": "ui-geheim",
+    "THUISZITTERS_WEB_OIDC_CLIENT_SECRET": "web-geheim",
+    "THUISZITTERS_WEB_SESSION_SECRET": "sessie-geheim-van-minstens-32-tekens-lang",
 }
 """The variables compose refuses to run without (the secrets, and the OpenID provider), with a sample value."""
 NEEDED_SERVICES = {
@@ -47,8 +50,9 @@ NEEDED_SERVICES = {
     "case-db",
     "codec-server",
     "worker",
+    "web",
 }
-OUR_IMAGE_SERVICES = {"codec-server", "worker"}
+OUR_IMAGE_SERVICES = {"codec-server", "worker", "web"}
 VARIABLE_PATTERN = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?:(?P<op>:?[-?])(?P<word>[^}]*))?\}")
 
 
@@ -222,6 +226,14 @@ def codec_env() -> dict[str, str]:
     return {key: interpolate(value) for key, value in environment(services()["codec-server"]).items()}
 
 
+def web_env(variables: dict[str, str] | None = None) -> dict[str, str]:
+    return {key: interpolate(value, variables) for key, value in environment(services()["web"]).items()}
+
+
+def worker_env() -> dict[str, str]:
+    return {key: interpolate(value) for key, value in environment(services()["worker"]).items()}
+
+
 def published_port(service: str) -> str:
     """The host port of a service's first published port (``127.0.0.1:8080:8080``)."""
     return str(services()[service]["ports"][0]).rsplit(":", 2)[-2]
@@ -287,6 +299,64 @@ def test_codec_server_checks_the_access_tokens_of_the_uis_provider() -> None:
     assert set(allowed_roles(settings.codec_server_oidc_rollen)) == {"coordinator", "taskforce"}
     assert settings.codec_server_token is None
     assert settings.codec_server_cors_origin == ui_env()["TEMPORAL_CORS_ORIGINS"]
+
+
+def test_codec_server_writes_its_audit_rows_to_the_case_register() -> None:
+    # With OpenID on and DATABASE_URL set, every decode and refusal is an audit row (codec_server.py).
+    env = codec_env()
+    assert env["DATABASE_URL"] == worker_env()["DATABASE_URL"]
+    assert Settings.from_env(env).database_url == worker_env()["DATABASE_URL"]
+    # It does not start before the register has its audit log: the worker applies the migrations.
+    depends = services()["codec-server"]["depends_on"]
+    assert depends["case-db"]["condition"] == "service_healthy"
+    assert depends["worker"]["condition"] == "service_healthy"
+
+
+# ------------------------------------------------------------------------------------------ the web application
+
+
+def test_web_runs_the_web_application_of_our_image_after_the_register_is_up_to_date() -> None:
+    web = services()["web"]
+    assert web["command"] == ["python", "-m", "thuiszitters.web"]
+    assert web["image"] == services()["worker"]["image"] and "build" in web
+    assert web["depends_on"]["case-db"]["condition"] == "service_healthy"
+    assert web["depends_on"]["worker"]["condition"] == "service_healthy"
+    env = web_env()
+    assert env["DATABASE_URL"] == worker_env()["DATABASE_URL"]
+    # It listens on every address of its container, on the port compose publishes (on the host's loopback only).
+    assert env["THUISZITTERS_WEB_HOST"] == "0.0.0.0"
+    mapping = str(web["ports"][0])
+    assert mapping.startswith("127.0.0.1:")
+    assert mapping.rsplit(":", 1)[-1] == env["THUISZITTERS_WEB_PORT"]
+    public = urlsplit(env["THUISZITTERS_WEB_PUBLIC_URL"])
+    assert str(public.port) == published_port("web")
+    # The health check asks for the login page, on the port the application listens on.
+    test = web["healthcheck"]["test"]
+    words = test if isinstance(test, list) else shlex.split(test)
+    assert f"127.0.0.1:{env['THUISZITTERS_WEB_PORT']}/inloggen" in " ".join(words)
+
+
+def test_web_logs_people_in_at_the_openid_provider_over_https_only() -> None:
+    env = web_env()
+    settings = Settings.from_env(env)
+    check_settings(settings)  # the application starts with these settings
+    assert settings.web_https_only is True
+    assert settings.web_lokale_accounts is False, "lokale accounts horen standaard uit te staan"
+    assert settings.web_oidc_issuer == REQUIRED["OIDC_ISSUER_URL"] == ui_env()["TEMPORAL_AUTH_PROVIDER_URL"]
+    assert settings.web_oidc_client_id == oidc.WEB_CLIENT_ID
+    assert settings.web_oidc_client_secret == REQUIRED["THUISZITTERS_WEB_OIDC_CLIENT_SECRET"]
+    # Both secrets come from the environment only, and compose refuses to start without them.
+    assert settings.web_session_secret == REQUIRED["THUISZITTERS_WEB_SESSION_SECRET"]
+    assert len(REQUIRED["THUISZITTERS_WEB_SESSION_SECRET"]) >= MIN_SECRET_LENGTH
+    text = COMPOSE_FILE.read_text()
+    for variable in ("THUISZITTERS_WEB_SESSION_SECRET", "THUISZITTERS_WEB_OIDC_CLIENT_SECRET", "OIDC_ISSUER_URL"):
+        assert re.search(r"THUISZITTERS_WEB_\w+: \$\{" + variable + r":\?[^}]+\}", text), variable
+
+
+def test_web_local_accounts_can_be_switched_on_from_the_environment() -> None:
+    env = web_env(REQUIRED | {"THUISZITTERS_WEB_LOKALE_ACCOUNTS": "ja"})
+    assert Settings.from_env(env).web_lokale_accounts is True
+    assert Settings.from_env(env).web_https_only is True
 
 
 def test_our_services_run_files_that_exist() -> None:

