@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One entry point for developers and CI; needs nothing but Python 3.11 or newer.
 
-    python3 dev.py up        the whole local stack (PostgreSQL, Temporal, codec server, worker, web application, demo people and cases)
+    python3 dev.py up        the local stack (PostgreSQL, Temporal, codec server, worker, web app, demo people, cases)
     python3 dev.py test      the test suite; extra arguments go to pytest (python3 dev.py test -m fault)
     python3 dev.py check     ruff and mypy
     python3 dev.py install   (re)install the project and its development tools in .venv
@@ -30,7 +30,7 @@ MINIMUM_PYTHON = (3, 11)
 USAGE = """\
 Gebruik: python3 dev.py COMMANDO [ARGUMENTEN]
 
-  up        start de lokale omgeving (PostgreSQL, Temporal, codec-server, worker, webapplicatie, demo-personen en -casussen)
+  up        start de lokale omgeving (PostgreSQL, Temporal, codec-server, worker, webapp, demo-personen, -casussen)
             opties gaan naar 'python -m devtools.devstack up', bijvoorbeeld --no-demo
   test      draai de tests; extra argumenten gaan naar pytest, bijvoorbeeld: test -m fault
   check     ruff en mypy
