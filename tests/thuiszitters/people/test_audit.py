@@ -7,15 +7,13 @@ import asyncio
 import io
 import os
 import sys
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 
-from tests.fixtures.postgres import fresh_database, with_database
+from tests.fixtures.postgres import as_application_role, fresh_database, with_database
 from thuiszitters.people import audit as audit_module
 from thuiszitters.people.audit import GENESIS, AuditLog
 from thuiszitters.register.store import Register
@@ -40,13 +38,6 @@ async def fill(log: AuditLog) -> list[int]:
         await log.record("p-coord-noord", "coordinator", "cli", "tijdlijn", CASE, "toegestaan"),
         await log.record("p-school-12ab", "school", "codec", "status", OTHER_CASE, "toegestaan"),
     ]
-
-
-def with_user(dsn: str, user: str, password: str) -> str:
-    """``dsn`` logging in as another user."""
-    parts = urlsplit(dsn)
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit((parts.scheme, f"{quote(user)}:{quote(password)}@{host}", parts.path, parts.query, ""))
 
 
 # ------------------------------------------------------------------------------------------------ the chain
@@ -137,21 +128,16 @@ async def test_who_looked_at_a_case_and_what_a_person_did(log: AuditLog) -> None
 @pytest.fixture
 async def app_pool(postgres_dsn: str) -> AsyncIterator[tuple[asyncpg.Pool[asyncpg.Record], Register]]:
     """A pool on a fresh database as a login role of its own that is a member of thuiszitters_app (dropped after)."""
-    async with fresh_database(postgres_dsn) as database:
-        name = f"audit_test_{uuid.uuid4().hex[:12]}"
-        password = uuid.uuid4().hex
-        admin = await asyncpg.connect(postgres_dsn)
+    async with (
+        fresh_database(postgres_dsn) as database,
+        as_application_role(postgres_dsn, database.dsn, "audit_test") as dsn,
+    ):
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
         try:
-            await admin.execute(f"CREATE ROLE {name} LOGIN PASSWORD '{password}' IN ROLE thuiszitters_app")
-            pool = await asyncpg.create_pool(with_user(database.dsn, name, password), min_size=1, max_size=2)
-            try:
-                assert await pool.fetchval("SELECT current_user") == name
-                yield pool, database.register
-            finally:
-                await pool.close()
+            assert await pool.fetchval("SELECT current_user") != "postgres"
+            yield pool, database.register
         finally:
-            await admin.execute(f"DROP ROLE IF EXISTS {name}")
-            await admin.close()
+            await pool.close()
 
 
 async def test_the_applications_role_may_add_and_read_but_not_change_or_remove(

@@ -8,7 +8,6 @@ the time-skipping server records through it.
 from __future__ import annotations
 
 import io
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,9 +17,8 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.cases import end_when_idle, eventually, idle, pupil, start, status_of
-from tests.fixtures.postgres import fresh_database
+from tests.fixtures.postgres import as_application_role, fresh_database
 from tests.fixtures.temporal import case_worker
-from tests.thuiszitters.people.test_audit import with_user
 from thuiszitters.people.audit import AuditLog
 from thuiszitters.people.directory import Directory
 from thuiszitters.people.loader import load
@@ -37,22 +35,16 @@ DEMO_PEOPLE = Path(__file__).resolve().parents[3] / "examples" / "personen.csv"
 @pytest.fixture
 async def app_register(postgres_dsn: str) -> AsyncIterator[tuple[Register, str]]:
     """The register of a fresh database, connected as a login role that is only a member of thuiszitters_app."""
-    async with fresh_database(postgres_dsn) as database:
-        name = f"app_test_{uuid.uuid4().hex[:12]}"
-        password = uuid.uuid4().hex
-        admin = await asyncpg.connect(postgres_dsn)
+    async with (
+        fresh_database(postgres_dsn) as database,
+        as_application_role(postgres_dsn, database.dsn, "app_test") as dsn,
+    ):
+        register = await Register.connect(dsn)
         try:
-            await admin.execute(f"CREATE ROLE {name} LOGIN PASSWORD '{password}' IN ROLE thuiszitters_app")
-            dsn = with_user(database.dsn, name, password)
-            register = await Register.connect(dsn)
-            try:
-                assert await register.pool.fetchval("SELECT current_user") == name
-                yield register, dsn
-            finally:
-                await register.close()
+            assert await register.pool.fetchval("SELECT current_user") != "postgres"
+            yield register, dsn
         finally:
-            await admin.execute(f"DROP ROLE IF EXISTS {name}")
-            await admin.close()
+            await register.close()
 
 
 async def test_a_case_the_directory_the_audit_log_and_retention_run_as_the_applications_role(

@@ -4,12 +4,9 @@ password, log in, keep and end a session, store who logged in through the provid
 
 from __future__ import annotations
 
-import uuid
-from urllib.parse import quote, urlsplit, urlunsplit
-
 import asyncpg
 
-from tests.fixtures.postgres import fresh_database
+from tests.fixtures.postgres import as_application_role, fresh_database
 from tests.thuiszitters.web.helpers import (
     FAST_HASHER,
     client_for,
@@ -28,22 +25,13 @@ from thuiszitters.web.auth import person_from_claims
 PASSWORD = "een-lang-wachtwoord-1"
 
 
-def with_user(dsn: str, user: str, password: str) -> str:
-    parts = urlsplit(dsn)
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit((parts.scheme, f"{quote(user)}:{quote(password)}@{host}", parts.path, parts.query, ""))
-
-
 async def test_the_web_application_works_as_a_member_of_the_applications_role(postgres_dsn: str) -> None:
     async with fresh_database(postgres_dsn) as database:
         await store(database.register, persoon("scp-99aa-01", "Demo SCP", RolScope(rol="scp", scholen=("99AA",))))
-        name, password = f"web_test_{uuid.uuid4().hex[:12]}", uuid.uuid4().hex
-        admin = await asyncpg.connect(postgres_dsn)
-        try:
-            await admin.execute(f"CREATE ROLE {name} LOGIN PASSWORD '{password}' IN ROLE thuiszitters_app")
-            pool = await asyncpg.create_pool(with_user(database.dsn, name, password), min_size=1, max_size=3)
+        async with as_application_role(postgres_dsn, database.dsn, "web_test") as dsn:
+            pool = await asyncpg.create_pool(dsn, min_size=1, max_size=3)
             try:
-                assert await pool.fetchval("SELECT current_user") == name
+                assert await pool.fetchval("SELECT current_user") != "postgres"
                 accounts = LocalAccounts(pool, FAST_HASHER)
                 await accounts.set_password("scp-99aa-01", PASSWORD)
                 async with client_for(create_app(settings_for(), Register(pool), hasher=FAST_HASHER)) as http:
@@ -63,6 +51,3 @@ async def test_the_web_application_works_as_a_member_of_the_applications_role(po
                 assert await pool.fetchval("SELECT count(*) FROM audit_log") == 2 + MAX_ATTEMPTS + 1
             finally:
                 await pool.close()
-        finally:
-            await admin.execute(f"DROP ROLE IF EXISTS {name}")
-            await admin.close()
