@@ -27,7 +27,7 @@ from activities.templates import render
 from thuiszitters.people.directory import Directory
 from thuiszitters.register.store import Register
 from thuiszitters.settings import Kanaal, Settings, SettingsError
-from workflows.contract import Rol
+from workflows.contract import ROL_NAMEN, Rol
 from workflows.effects import Bericht, Registratie, RegistratieUitkomst, Vastlegging, Verantwoordelijken
 from workflows.policy import DEFAULT_BELEID, Beleid
 
@@ -165,10 +165,12 @@ class CaseActivities:
             sector=b.sector.value,
         )
         if found is None:
-            waar = f"school {b.school_brin}" if b.school_brin else f"regio {b.regio.value}"
+            waar = f"school {b.school_brin}" if b.school_brin else f"regio {b.regio.value} ({b.sector.value})"
+            via = " (de ouders bereikt het systeem via de school)" if b.rol is Rol.OUDERS else ""
             raise ApplicationError(
-                f"Bericht '{b.sjabloon.value}' aan {b.rol.value}: geen persoon of adres voor {rol.value} ({waar}, "
-                f"{b.sector.value}) in de personenlijst",
+                f"voor {waar if rol is Rol.SCHOOL else f'{ROL_NAMEN[rol.value]} van {waar}'} staat niemand in de "
+                f"personenlijst{via}; vraag de beheerder "
+                "een persoon of adres toe te voegen en breng het bericht intussen zelf over",
                 type=GEEN_ADRES,
                 non_retryable=True,
             )

@@ -48,7 +48,7 @@ from workflows.contract import (
     Wachtlijst,
     leeftijd_op,
 )
-from workflows.effects import Actie, Bericht, Registratie, Sjabloon, Systeem
+from workflows.effects import Actie, Bericht, Registratie, Sjabloon, Systeem, Verantwoordelijken
 from workflows.outbox import call, record, send
 from workflows.policy import DEFAULT_BELEID
 from workflows.state import (
@@ -73,7 +73,12 @@ def open_case(
     aanmelding: Aanmelding, *, case_id: str, workflow_id: str, now: datetime, versie: int = CONTRACT_VERSIE
 ) -> CaseState:
     """The state of a new case, with the effects of its first phase queued. ``versie`` is the contract version the
-    case follows for its whole life (the workflow passes 1 for the histories of cases started before version 2)."""
+    case follows for its whole life (the workflow passes 1 for the histories of cases started before version 2).
+
+    Raises :class:`Weigering` for a case of version 2 whose pupil's age does not fit the sector (version 1 took
+    them, and its histories replay with them)."""
+    if versie >= 2 and (fout := aanmelding.leeftijd_fout()) is not None:
+        raise Weigering(f"aanmelding: {fout}")
     beleid = aanmelding.beleid or DEFAULT_BELEID
     state = CaseState(
         versie=versie,
@@ -402,6 +407,17 @@ def apply(state: CaseState, name: str, event: Gebeurtenis, now: datetime) -> Cas
         _APPLY[name](new, event, day, now)
     record(new, now, name, event.door)
     return new
+
+
+def responsible_question(state: CaseState) -> Verantwoordelijken:
+    """What the directory of people is asked at the start of a case: who is responsible for it."""
+    aanmelding = state.aanmelding
+    return Verantwoordelijken(
+        sector=aanmelding.sector,
+        regio=aanmelding.regio,
+        school_brin=aanmelding.school_brin,
+        uit_buitenland=aanmelding.uit_buitenland,
+    )
 
 
 def assign(state: CaseState, found: dict[str, str], now: datetime) -> CaseState:

@@ -29,6 +29,7 @@ from workflows.events import (
     receive,
     refuse,
     register_failure,
+    responsible_question,
 )
 from workflows.firing import fire_due_terms
 from workflows.outbox import addressed_again, fits_in, next_batch, take_effects
@@ -65,6 +66,7 @@ __all__ = [
     "receive",
     "refuse",
     "register_failure",
+    "responsible_question",
     "static_summary",
     "status",
     "take_effects",

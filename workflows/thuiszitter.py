@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.calendar import amsterdam_date, amsterdam_moment
     from workflows.contract import CONTRACT_VERSIE, EVENTS, WORKFLOW_TYPE, Aanmelding, CaseStatus
-    from workflows.effects import Bericht, Effect, Registratie, Vastlegging, Verantwoordelijken
+    from workflows.effects import Bericht, Effect, Registratie, Vastlegging
     from workflows.rules import CaseState
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
@@ -106,19 +106,18 @@ class ThuiszitterWorkflow:
                     type="OngeldigeAanmelding",
                     non_retryable=True,
                 )
-            versie = CONTRACT_VERSIE if workflow.patched(PATCH_CONTRACT_V2) else 1
-            if versie >= 2 and (fout := aanmelding.leeftijd_fout()) is not None:
-                raise ApplicationError(f"aanmelding: {fout}", type="OngeldigeAanmelding", non_retryable=True)
             info = workflow.info()
-            self._take(
-                rules.open_case(
+            try:
+                opened = rules.open_case(
                     aanmelding,
                     case_id=f"{info.workflow_id}:{info.first_execution_run_id}",
                     workflow_id=info.workflow_id,
                     now=workflow.now(),
-                    versie=versie,
+                    versie=CONTRACT_VERSIE if workflow.patched(PATCH_CONTRACT_V2) else 1,
                 )
-            )
+            except rules.Weigering as refusal:
+                raise ApplicationError(refusal.reden, type="OngeldigeAanmelding", non_retryable=True) from None
+            self._take(opened)
         self._changed = False
         self._last_event = workflow.now()
         self._published: dict[str, Any] = {}
@@ -229,15 +228,9 @@ class ThuiszitterWorkflow:
     async def _assign_at_start(self) -> None:
         """The people responsible for the case, from the directory; the messages queued at the melding then go to
         them (``ontvanger``) rather than to their role's address."""
-        aanmelding = self._state.aanmelding
         found = await workflow.execute_activity(
             activities.verantwoordelijken,
-            Verantwoordelijken(
-                sector=aanmelding.sector,
-                regio=aanmelding.regio,
-                school_brin=aanmelding.school_brin,
-                uit_buitenland=aanmelding.uit_buitenland,
-            ),
+            rules.responsible_question(self._state),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
             summary="personenlijst: wie is verantwoordelijk",

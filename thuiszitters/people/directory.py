@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, TypeAlias
 import asyncpg
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
 
-from thuiszitters.people.policy import ActorRole
+from thuiszitters.people.policy import Actor, ActorRole
 from thuiszitters.settings import yes_no
 from workflows.contract import Regio, Sector
 
@@ -586,3 +586,15 @@ async def _with_roles(connection: Connection, rows: Iterable[asyncpg.Record]) ->
     ):
         roles[role["persoon_id"]].append({key: role[key] for key in ("rol", "scholen", "regio", "sector", "alle")})
     return [Persoon.model_validate({**person, "rollen": roles[person["persoon_id"]]}) for person in people]
+
+
+def actor_for(persoon_id: str, scope: RolScope) -> Actor:
+    """The policy's actor for a person acting in one of their roles, with that role's scope."""
+    return Actor(
+        persoon_id=persoon_id,
+        rol=scope.rol,
+        scholen=frozenset(scope.scholen),
+        regio=scope.regio,
+        sector=scope.sector,
+        alle=scope.alle,
+    )

@@ -44,7 +44,7 @@ from thuiszitters.people.directory import (
     Wijziging,
     describe_scope,
 )
-from thuiszitters.register.store import Register
+from thuiszitters.register.store import Register, RegisterFout, open_current
 from thuiszitters.settings import Settings, SettingsError, yes_no
 
 COLUMNS: Final = ("persoon_id", "naam", "email", "rol", "scholen", "regio", "sector", "alle")
@@ -450,33 +450,11 @@ async def main(argv: Sequence[str] | None = None, directory: Directory | None = 
 
 async def _connect(settings: Settings) -> Register | None:
     """The register, brought up to date by the worker; None (and a Dutch message) when it cannot be used."""
-    if not settings.database_url:
-        print(
-            "DATABASE_URL ontbreekt: geef de verbinding met het zaakregister op, "
-            "bijvoorbeeld DATABASE_URL=postgresql://gebruiker@host:5432/thuiszitters",
-            file=sys.stderr,
-        )
-        return None
     try:
-        register = await asyncio.wait_for(Register.connect(settings.database_url, max_size=2), timeout=15)
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as error:
-        print(f"Kan het zaakregister niet bereiken: {error or type(error).__name__}", file=sys.stderr)
+        return await open_current(settings.database_url, max_size=2)
+    except RegisterFout as error:
+        print(error, file=sys.stderr)
         return None
-    try:
-        pending = await register.pending_migrations()
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-        await register.close()
-        print(f"Kan het zaakregister niet lezen: {type(error).__name__}", file=sys.stderr)
-        return None
-    if pending:
-        await register.close()
-        print(
-            f"Het zaakregister is niet bijgewerkt (ontbrekende migraties: {', '.join(pending)}); "
-            "de worker werkt het bij wanneer hij start",
-            file=sys.stderr,
-        )
-        return None
-    return register
 
 
 def cli() -> None:

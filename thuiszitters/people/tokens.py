@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -173,7 +173,7 @@ class TokenVerifier:
         claims = decoded.claims
         self._check_claims(claims)
         persoon_id = _persoon_id(claims.get("sub"))
-        rollen = _roles(claims)
+        rollen = claimed_roles(claims)
         if not rollen:
             raise TokenFout(
                 "token noemt geen rol (claim 'rol' of 'roles')",
@@ -325,7 +325,8 @@ def _persoon_id(sub: object) -> str:
         raise TokenFout("token noemt geen geldige persoon (sub)") from None
 
 
-def _roles(claims: dict[str, Any]) -> tuple[str, ...]:
+def claimed_roles(claims: Mapping[str, Any]) -> tuple[str, ...]:
+    """The role names of claim ``rol`` (one) and ``roles`` (a list), in order, once each."""
     found: list[str] = []
     rol = claims.get("rol")
     if isinstance(rol, str) and rol:

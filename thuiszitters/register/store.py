@@ -14,6 +14,7 @@ Schema changes are numbered SQL files in ``thuiszitters/register/migrations``, a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import dataclass
@@ -769,3 +770,35 @@ class Register:
         )
         assert row is not None
         return EffectCounts.model_validate(dict(row))
+
+
+class RegisterFout(Exception):
+    """The register cannot be used by a tool: unreachable, unreadable or not brought up to date; ``str`` is Dutch."""
+
+
+async def open_current(dsn: str | None, *, max_size: int) -> Register:
+    """The register at ``dsn``, brought up to date by the worker (the tools never migrate it themselves).
+
+    Raises :class:`RegisterFout` with a Dutch reason when there is no ``dsn``, it cannot be reached or read, or a
+    migration is missing (the register's connection is closed then)."""
+    if not dsn:
+        raise RegisterFout(
+            "DATABASE_URL ontbreekt: geef de verbinding met het zaakregister op, "
+            "bijvoorbeeld DATABASE_URL=postgresql://gebruiker@host:5432/thuiszitters"
+        )
+    try:
+        register = await asyncio.wait_for(Register.connect(dsn, max_size=max_size), timeout=15)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as error:
+        raise RegisterFout(f"Kan het zaakregister niet bereiken: {type(error).__name__}") from None
+    try:
+        pending = await register.pending_migrations()
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        await register.close()
+        raise RegisterFout(f"Kan het zaakregister niet lezen: {type(error).__name__}") from None
+    if pending:
+        await register.close()
+        raise RegisterFout(
+            f"Het zaakregister is niet bijgewerkt (ontbrekende migraties: {', '.join(pending)}); "
+            "de worker werkt het bij wanneer hij start"
+        )
+    return register

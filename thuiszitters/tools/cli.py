@@ -44,7 +44,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from thuiszitters.people.audit import AuditLog, Resultaat
-from thuiszitters.people.directory import PERSOON_ID_PATTERN, Directory
+from thuiszitters.people.directory import PERSOON_ID_PATTERN, Directory, actor_for
 from thuiszitters.people.policy import Actor, ActorRole, CaseFacts, Decision, decide, with_sender
 from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings, SettingsError
@@ -200,18 +200,7 @@ async def identify(directory: Directory, persoon_id: str, rol: str | None) -> Op
             weigering=f"persoon '{persoon_id}' heeft de rol {chosen} niet (wel: {', '.join(rollen)})",
         )
     try:
-        actors = tuple(
-            Actor(
-                persoon_id=persoon_id,
-                rol=scope.rol,
-                scholen=frozenset(scope.scholen),
-                regio=scope.regio,
-                sector=scope.sector,
-                alle=scope.alle,
-            )
-            for scope in persoon.rollen
-            if scope.rol.value == chosen
-        )
+        actors = tuple(actor_for(persoon_id, scope) for scope in persoon.rollen if scope.rol.value == chosen)
     except ValidationError:
         return Operator(persoon_id, chosen, weigering=f"de toegang van rol {chosen} in de personenlijst klopt niet")
     return Operator(persoon_id, chosen, actors)

@@ -23,11 +23,10 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-import asyncpg
 import uvicorn
 
 from thuiszitters.logs import configure_logging, get_logger
-from thuiszitters.register.store import Register
+from thuiszitters.register.store import Register, RegisterFout, open_current
 from thuiszitters.settings import Settings, SettingsError
 from thuiszitters.web.accounts import LocalAccounts, WachtwoordFout
 from thuiszitters.web.app import check_settings, create_app
@@ -63,24 +62,11 @@ def read_password(stdin: TextIO | None = None) -> str:
 
 
 async def _connect(settings: Settings, max_size: int) -> Register | None:
-    if not settings.database_url:
-        print("DATABASE_URL ontbreekt: waar staat het zaakregister?", file=sys.stderr)
-        return None
     try:
-        register = await asyncio.wait_for(Register.connect(settings.database_url, max_size=max_size), timeout=15)
-        pending = await register.pending_migrations()
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as error:
-        print(f"Kan het zaakregister niet bereiken: {type(error).__name__}", file=sys.stderr)
+        return await open_current(settings.database_url, max_size=max_size)
+    except RegisterFout as error:
+        print(error, file=sys.stderr)
         return None
-    if pending:
-        await register.close()
-        print(
-            f"Het zaakregister is niet bijgewerkt (ontbrekende migraties: {', '.join(pending)}); "
-            "de worker werkt het bij wanneer hij start",
-            file=sys.stderr,
-        )
-        return None
-    return register
 
 
 async def set_password(settings: Settings, persoon_id: str, password: str) -> int:

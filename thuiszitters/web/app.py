@@ -49,7 +49,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from thuiszitters.logs import get_logger
 from thuiszitters.people.audit import AuditLog
-from thuiszitters.people.directory import Directory, Persoon, check_persoon_id
+from thuiszitters.people.directory import Directory, Persoon, actor_for, check_persoon_id
 from thuiszitters.people.policy import ROLE_NAMES, Actor, ActorRole
 from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings, SettingsError
@@ -184,7 +184,7 @@ async def home(request: Request) -> Response:
     others = [
         (
             scope_key(scope),
-            f"{role_label(scope.rol)}: {scope_in_words(auth.actor_for(ingelogd.persoon.persoon_id, scope))}",
+            f"{role_label(scope.rol)}: {scope_in_words(actor_for(ingelogd.persoon.persoon_id, scope))}",
         )
         for scope in ingelogd.persoon.rollen
         if scope != ingelogd.scope

@@ -41,11 +41,13 @@ from thuiszitters.people.directory import (
     Persoon,
     PersoonRol,
     RolScope,
+    actor_for,
     check_email,
     check_naam,
     check_persoon_id,
 )
 from thuiszitters.people.policy import Actor
+from thuiszitters.people.tokens import claimed_roles
 
 if TYPE_CHECKING:
     from thuiszitters.web.app import Web
@@ -106,18 +108,6 @@ class Ingelogd:
 # ----------------------------------------------------------------------------------------------- roles and scopes
 
 
-def actor_for(persoon_id: str, scope: RolScope) -> Actor:
-    """The policy's actor for a person acting in one of their roles, with that role's scope."""
-    return Actor(
-        persoon_id=persoon_id,
-        rol=scope.rol,
-        scholen=frozenset(scope.scholen),
-        regio=scope.regio,
-        sector=scope.sector,
-        alle=scope.alle,
-    )
-
-
 def scope_key(scope: RolScope) -> str:
     """A role with its scope as one short text, to name it in the session and in a form."""
     return "|".join(
@@ -133,18 +123,6 @@ def choose_scope(persoon: Persoon, rol: object, key: object = None) -> RolScope 
 
 
 # ------------------------------------------------------------------------------------------------- the claims
-
-
-def claimed_roles(claims: Mapping[str, Any]) -> tuple[str, ...]:
-    """The role names of claim ``rol`` (one) and ``roles`` (a list), in order, once each."""
-    found: list[str] = []
-    rol = claims.get("rol")
-    if isinstance(rol, str) and rol:
-        found.append(rol)
-    roles = claims.get("roles")
-    if isinstance(roles, list):
-        found.extend(role for role in roles if isinstance(role, str) and role and role not in found)
-    return tuple(found)
 
 
 def _scope_claims(claims: Mapping[str, Any]) -> dict[str, Any]:
