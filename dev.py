@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -98,7 +99,7 @@ def install(python: Path, *, force: bool) -> None:
     wanted = project_hash()
     current = STAMP.read_text().strip() if STAMP.exists() else None
     if current == wanted and not force:
-        install_oidc_provider(python, force=False, quiet=True)
+        install_node_modules(python, force=False, quiet=True)
         return
     if force:
         reason = "op verzoek"
@@ -120,37 +121,75 @@ def install(python: Path, *, force: bool) -> None:
         say(f"Installeren is mislukt (pip gaf code {result.returncode}); volledige uitvoer in {INSTALL_LOG}.")
         sys.exit(1)
     STAMP.write_text(wanted + "\n")
-    install_oidc_provider(python, force=force, quiet=False)
+    install_node_modules(python, force=force, quiet=False)
     say("Installatie is klaar.")
 
 
-OIDC_DIR = ROOT / "devtools" / "oidc"
-OIDC_STAMP = OIDC_DIR / "node_modules" / ".thuiszitters-lock-sha256"
+NODE_INSTALL_HINT = "Installeer Node.js 20.19 of nieuwer met npm en draai daarna 'python3 dev.py install'."
 
 
-def install_oidc_provider(python: Path, *, force: bool, quiet: bool) -> None:
-    """The development OpenID provider's node modules, exactly as ``devtools/oidc/package-lock.json`` pins them
-    (``npm ci``); again only when the lockfile changed. Without npm it is skipped, with a message unless ``quiet``."""
-    lockfile = OIDC_DIR / "package-lock.json"
-    if not lockfile.exists():
-        return
-    wanted = hashlib.sha256(lockfile.read_bytes()).hexdigest()
-    current = OIDC_STAMP.read_text().strip() if OIDC_STAMP.exists() else None
-    if current == wanted and not force:
-        return
-    if shutil.which("npm") is None:
-        if not quiet:
-            say(
-                "npm ontbreekt: de OpenID-provider voor ontwikkeling (devtools/oidc) is niet geïnstalleerd, en de "
-                "tests die hem gebruiken worden overgeslagen. Installeer Node.js 20.19 of nieuwer met npm en draai "
-                "daarna 'python3 dev.py install'."
-            )
-        return
-    say("OpenID-provider voor ontwikkeling installeren (npm ci in devtools/oidc) ...")
-    command = [str(python), "-m", "devtools.oidc", "install", *(["--force"] if force else [])]
-    if subprocess.run(command, cwd=ROOT, check=False).returncode != 0:
-        say("Installeren van de OpenID-provider is mislukt (zie hierboven).")
-        sys.exit(1)
+@dataclass(frozen=True)
+class NodeModules:
+    """A development tool's node modules: its folder (with ``package.json`` and ``package-lock.json``), the module
+    that installs them (``python -m <module> install``) and what to say about them."""
+
+    folder: Path
+    module: str
+    without_npm: str
+    installing: str
+    failed: str
+
+    @property
+    def stamp(self) -> Path:
+        """The digest of the lockfile that ``node_modules`` was installed from (written by the module)."""
+        return self.folder / "node_modules" / ".thuiszitters-lock-sha256"
+
+
+NODE_MODULES = (
+    NodeModules(
+        folder=ROOT / "devtools" / "oidc",
+        module="devtools.oidc",
+        without_npm=(
+            "npm ontbreekt: de OpenID-provider voor ontwikkeling (devtools/oidc) is niet geïnstalleerd, en de "
+            f"tests die hem gebruiken worden overgeslagen. {NODE_INSTALL_HINT}"
+        ),
+        installing="OpenID-provider voor ontwikkeling installeren (npm ci in devtools/oidc) ...",
+        failed="Installeren van de OpenID-provider is mislukt (zie hierboven).",
+    ),
+    NodeModules(
+        folder=ROOT / "devtools" / "browser",
+        module="devtools.browser",
+        without_npm=(
+            "npm ontbreekt: axe-core voor de browsertests (devtools/browser) is niet geïnstalleerd, en de "
+            f"browsertests van de webapplicatie worden overgeslagen. {NODE_INSTALL_HINT}"
+        ),
+        installing="axe-core voor de browsertests installeren (npm ci in devtools/browser) ...",
+        failed="Installeren van axe-core voor de browsertests is mislukt (zie hierboven).",
+    ),
+)
+"""The development tools from npm: the OpenID provider, and axe-core for the browser tests' accessibility check."""
+
+
+def install_node_modules(python: Path, *, force: bool, quiet: bool) -> None:
+    """Each development tool's node modules, exactly as its ``package-lock.json`` pins them (``npm ci``); again
+    only when that lockfile changed. Without npm they are skipped, with a message unless ``quiet``."""
+    for tool in NODE_MODULES:
+        lockfile = tool.folder / "package-lock.json"
+        if not lockfile.exists():
+            continue
+        wanted = hashlib.sha256(lockfile.read_bytes()).hexdigest()
+        current = tool.stamp.read_text().strip() if tool.stamp.exists() else None
+        if current == wanted and not force:
+            continue
+        if shutil.which("npm") is None:
+            if not quiet:
+                say(tool.without_npm)
+            continue
+        say(tool.installing)
+        command = [str(python), "-m", tool.module, "install", *(["--force"] if force else [])]
+        if subprocess.run(command, cwd=ROOT, check=False).returncode != 0:
+            say(tool.failed)
+            sys.exit(1)
 
 
 def venv_env() -> dict[str, str]:

@@ -23,7 +23,11 @@ Then, for each scenario, the project and the baseline one after the other:
   workflow's signal handler does) at the 10th, 100th and 1,000th ``voortgang`` of a case, each of the largest size
   the contract allows: the 1,000th may cost at most 1.5 times the 10th (no Temporal involved);
 - scale: M open cases (voortraject) idle on one worker: worker memory (VmRSS and VmHWM of the process) and the
-  update round trip with all of them open.
+  update round trip with all of them open;
+- werkbak: the web application (its own process, over HTTP): an action from the case page's form to the updated
+  page with 1,000 open cases (``--action-cases``), then "Mijn taken" and the case page with 10,000 open cases and
+  60,000 task rows in the register (``--open``), as a school, an SCP, a coordinator and Leerplicht load them
+  (:mod:`bench.werkbak`). Run it on its own (``--scenarios werkbak``): it writes straight into the register.
 
 For intake and lifecycle it also notes the CPU time each process spent per case (Temporal, worker, PostgreSQL, the
 intake process). With ``--profile DIR`` py-spy samples the workers (and the intake processes) per scenario into
@@ -65,6 +69,7 @@ from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from bench import werkbak
 from bench.bare import BARE_WORKFLOW_TYPE, BarePlan, BareWorkflow, BareWorkflowWithSummaries, bare_workflow_id
 from devtools.devstack import Child, DevStack, StackConfig
 from thuiszitters import intake
@@ -80,7 +85,7 @@ from workflows.thuiszitter import ThuiszitterWorkflow
 REPO = Path(__file__).resolve().parent.parent
 HISTORIES = REPO / "tests" / "histories"
 BARE_QUEUE = "bench-bare"
-SCENARIOS = ("rules", "intake", "lifecycle", "latency", "scale", "replay")
+SCENARIOS = ("rules", "intake", "lifecycle", "latency", "scale", "replay", "werkbak")
 RULES_MARKS = (10, 100, 1_000)
 """The events of a case at which the rules' cost per event is reported."""
 QUIET_LOAD = 1.0
@@ -728,6 +733,69 @@ class Bench:
             Figure("worker memory after the updates (VmRSS)", "MiB", after[0] / 1024, bare_after[0] / 1024)
         )
 
+    # --------------------------------------------------------------------------------------------- werkbak
+
+    async def scenario_werkbak(self, open_cases: int, action_cases: int, rounds: int) -> None:
+        url = self.stack.web_url
+        if url is None:
+            say("werkbak: the stack runs no web application; skipped")
+            return
+        assert self.stack.database_url is not None
+        pool = await asyncpg.create_pool(self.stack.database_url, min_size=1, max_size=4)
+        try:
+            await werkbak.prepare_people(pool, [*werkbak.PAGE_READERS, werkbak.ACTOR])
+            say(f"werkbak: starting {action_cases:,} cases at school 99AA for the actions ...")
+            refs = [self.ref("wb", number) for number in range(action_cases)]
+            gate = asyncio.Semaphore(CLIENT_CONCURRENCY)
+
+            async def start(number: int, ref: str) -> None:
+                row = {**intake_row(ref, 1 + 2 * number), "school_brin": "99AA", "regio": "Noord"}
+                async with gate:
+                    await start_case(self.project, aanmelding(row), self.stack.task_queue)
+
+            await asyncio.gather(*(start(number, ref) for number, ref in enumerate(refs)))
+            prefix = f"Bwb-{self.run_id}-"
+            begun = time.monotonic()
+            while (done := await self.registered(prefix)) < action_cases and time.monotonic() - begun < 600:
+                say(f"werkbak: {done:,} of {action_cases:,} cases registered ...")
+                await asyncio.sleep(2)
+            await settle(self.worker_pid, what="werkbak")
+            case_ids: list[str] = [
+                row["case_id"]
+                for row in await pool.fetch("SELECT case_id FROM cases WHERE leerling_ref LIKE $1", f"{prefix}%")
+            ]
+            open_now = await pool.fetchval("SELECT count(*) FROM cases WHERE NOT afgesloten")
+            actions = await werkbak.measure_actions(url, case_ids, rounds, say)
+            self._werkbak_figure(f"action round trip, {open_now:,} open p50", actions.p50, None)
+            self._werkbak_figure(f"action round trip, {open_now:,} open p95", actions.p95, 300)
+            seeded = max(0, open_cases - open_now)
+            say(f"werkbak: writing {seeded:,} open cases with their tasks into the register ...")
+            await werkbak.seed(pool, seeded, 6, f"Bwbp-{self.run_id}-")
+            figures = await pool.fetchrow(
+                "SELECT (SELECT count(*) FROM cases WHERE NOT afgesloten) AS cases, "
+                "(SELECT count(*) FROM tasks) AS tasks"
+            )
+            assert figures is not None
+            say(f"werkbak: register holds {figures['cases']:,} open cases and {figures['tasks']:,} task rows")
+            tasks, case, sizes = await werkbak.measure_pages(url, pool, f"Bwbp-{self.run_id}-", rounds, say)
+            label = f"{figures['cases']:,} open, {figures['tasks']:,} tasks"
+            self._werkbak_figure(f"mijn taken, {label} p50", tasks.p50, None)
+            self._werkbak_figure(f"mijn taken, {label} p95", tasks.p95, 100)
+            self._werkbak_figure(f"case page, {label} p50", case.p50, None)
+            self._werkbak_figure(f"case page, {label} p95", case.p95, 150)
+            self.results.notes.append(
+                "werkbak: open tasks per reader: " + ", ".join(f"{who} {n:,}" for who, n in sizes.items())
+            )
+        finally:
+            await pool.close()
+
+    def _werkbak_figure(self, name: str, value: float, target_ms: float | None) -> None:
+        figure = Figure(name, "ms", value)
+        if target_ms is not None:
+            figure.target = f"< {target_ms:.0f} ms"
+            figure.met = value < target_ms
+        self.results.add(figure)
+
     # ---------------------------------------------------------------------------------------------- replay
 
     async def scenario_rules(self, rounds: int) -> None:
@@ -830,7 +898,7 @@ async def run(args: argparse.Namespace, command: str) -> Results:
         work = Path(folder)
         base_env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
         base_env.pop("THUISZITTERS_TASK_QUEUE", None)
-        config = StackConfig.on_free_ports(work / "stack", codec_server=False, demo=False)
+        config = StackConfig.on_free_ports(work / "stack", codec_server=False, demo=False, web="werkbak" in chosen)
         stack = DevStack(config, base_env=base_env, say=say)
         with stack:
             bare_worker = Child(
@@ -859,6 +927,7 @@ async def run(args: argparse.Namespace, command: str) -> Results:
                     "latency": lambda: bench.scenario_latency(args.updates),
                     "replay": lambda: bench.scenario_replay(args.repeats),
                     "scale": lambda: bench.scenario_scale(args.open, args.updates),
+                    "werkbak": lambda: bench.scenario_werkbak(args.open, args.action_cases, args.page_rounds),
                 }
                 for name, scenario in runs.items():
                     if name in chosen:
@@ -917,6 +986,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--open", type=int, default=10_000, help="open cases for the scale scenario (10,000)")
     parser.add_argument("--updates", type=int, default=500, help="updates per latency measurement (500)")
     parser.add_argument("--repeats", type=int, default=20, help="replays per history (20)")
+    parser.add_argument("--action-cases", type=int, default=1_000, help="open cases for the werkbak's actions (1,000)")
+    parser.add_argument("--page-rounds", type=int, default=200, help="loads of each werkbak page per person (200)")
     parser.add_argument("--quick", action="store_true", help="small numbers: a check that everything runs")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated subset to run")
     parser.add_argument(
@@ -937,6 +1008,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.keep_histories = Path(args.keep_histories).absolute()
     if args.quick:
         args.cases, args.open, args.updates, args.repeats = min(args.cases, 40), min(args.open, 500), 100, 5
+        args.action_cases, args.page_rounds = min(args.action_cases, 50), min(args.page_rounds, 20)
     for signum in (signal.SIGINT, signal.SIGTERM):  # stop the stack cleanly, also when started in the background
         signal.signal(signum, _interrupt)
     command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])

@@ -2,7 +2,8 @@
 Node.js): installing its modules and running it.
 
 - :func:`install` installs the exact versions of ``devtools/oidc/package-lock.json`` into
-  ``devtools/oidc/node_modules`` with ``npm ci`` (``offline=True``: from npm's cache only, nothing downloaded).
+  ``devtools/oidc/node_modules`` with ``npm ci`` (:mod:`devtools.npm`; ``offline=True``: from npm's cache only,
+  nothing downloaded).
   ``python3 dev.py install`` runs it; tests and the running system never download anything.
 - :func:`start` runs the provider as a child process on a free port (or the one given) and returns once its
   discovery document answers; :meth:`OidcProvider.stop` (or the context manager :func:`running`) stops it.
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import os
 import re
 import shutil
@@ -33,11 +33,13 @@ from typing import IO, Any
 
 import httpx
 
+from devtools import npm
+
 OIDC_DIR = Path(__file__).resolve().parent / "oidc"
 PROVIDER_SCRIPT = OIDC_DIR / "provider.mjs"
 LOCKFILE = OIDC_DIR / "package-lock.json"
 NODE_MODULES = OIDC_DIR / "node_modules"
-STAMP = NODE_MODULES / ".thuiszitters-lock-sha256"
+STAMP = npm.stamp(OIDC_DIR)
 """The digest of the lockfile that ``node_modules`` was installed from."""
 
 WEB_CLIENT_ID = "thuiszitters-web"
@@ -64,7 +66,6 @@ ACCOUNTS = (
 """The test accounts' ``sub`` (persoon_id), which is also their login name."""
 
 READY = re.compile(r"OpenID-provider klaar: (\S+)")
-INSTALL_TIMEOUT_SECONDS = 300
 
 
 class OidcUnavailable(RuntimeError):
@@ -76,19 +77,12 @@ def node_binary() -> str | None:
 
 
 def npm_binary() -> str | None:
-    return shutil.which("npm")
-
-
-def _lock_digest() -> str:
-    return hashlib.sha256(LOCKFILE.read_bytes()).hexdigest()
+    return npm.npm_binary()
 
 
 def installed() -> bool:
     """True when ``node_modules`` holds what the current lockfile describes."""
-    try:
-        return STAMP.read_text().strip() == _lock_digest() and (NODE_MODULES / "oidc-provider").is_dir()
-    except OSError:
-        return False
+    return npm.installed(OIDC_DIR, "oidc-provider")
 
 
 def install(*, offline: bool = False, force: bool = False) -> bool:
@@ -96,23 +90,10 @@ def install(*, offline: bool = False, force: bool = False) -> bool:
 
     ``offline=True`` takes them from npm's cache only and fails rather than download. Raises
     :class:`OidcUnavailable` when npm is missing or the install fails (with npm's last lines)."""
-    if installed() and not force:
-        return False
-    npm = npm_binary()
-    if npm is None:
-        raise OidcUnavailable("npm is niet gevonden: installeer Node.js (20.19 of nieuwer) met npm")
-    command = [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error", "--offline" if offline else "--prefer-offline"]
     try:
-        result = subprocess.run(
-            command, cwd=OIDC_DIR, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_SECONDS, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise OidcUnavailable(f"npm ci in {OIDC_DIR} duurde langer dan {INSTALL_TIMEOUT_SECONDS} s") from None
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
-        raise OidcUnavailable(f"npm ci in {OIDC_DIR} is mislukt (code {result.returncode}):\n{tail}")
-    STAMP.write_text(_lock_digest() + "\n")
-    return True
+        return npm.install(OIDC_DIR, "oidc-provider", offline=offline, force=force)
+    except npm.NpmUnavailable as error:
+        raise OidcUnavailable(str(error)) from None
 
 
 @dataclass

@@ -8,7 +8,6 @@ of the list is saved in ``build/screenshots/`` for people to look at.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -20,6 +19,7 @@ import pytest
 
 from devtools.devstack import DevStack
 from tests.devtools.test_devstack import config_for, own_env, stack_dir, temporal_cli
+from tests.fixtures.browser import chromium_path
 from tests.paths import REPO
 from workflows.contract import WORKFLOW_TYPE
 
@@ -40,21 +40,12 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if found := shutil.which(name):
-            return found
-    if os.environ.get("CI"):
-        pytest.fail("Chromium ontbreekt: .ci/run installeert Debian's pakket 'chromium'")
-    pytest.skip("Chromium is niet geïnstalleerd (apt-get install chromium); CI installeert het wel")
-
-
 def browse(url: str, *extra: str) -> str:
     """Run headless Chromium on ``url`` with a fresh profile; returns what it printed (the DOM with --dump-dom)."""
     profile = tempfile.mkdtemp(prefix="thuiszitters-chromium-")
     try:
         result = subprocess.run(
-            [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *extra, url],
+            [chromium_path(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *extra, url],
             capture_output=True,
             text=True,
             timeout=120,
@@ -84,7 +75,7 @@ def _b64(text: str) -> str:
 
 
 def test_web_ui_lists_the_demo_cases_by_phase(stack_dir: Path) -> None:
-    chromium()
+    chromium_path()
     config = config_for(stack_dir, worker=True, demo=True)
     stack = DevStack(config, base_env=own_env(), say=lambda line: None)
     try:

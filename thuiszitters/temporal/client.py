@@ -19,14 +19,18 @@ class ConnectError(RuntimeError):
     """Temporal cannot be reached, or its connection settings cannot be read; the message says which, in Dutch."""
 
 
-async def connect(settings: Settings, *, profile: str | None = None, runtime: Runtime | None = None) -> Client:
+async def connect(
+    settings: Settings, *, profile: str | None = None, runtime: Runtime | None = None, lazy: bool = False
+) -> Client:
+    """A client of the configured Temporal; ``lazy``: connect at the first call, not now (the web application
+    starts and shows its pages while Temporal is away; each action says so until it is back)."""
     try:
         config = ClientConfig.load_client_connect_config(profile=profile)
     except Exception as error:  # the bridge raises its own ConfigError for a missing profile or a bad file
         raise ConnectError(f"Temporal-instellingen niet te lezen: {error}") from None
     config.setdefault("target_host", "localhost:7233")
     try:
-        return await Client.connect(**config, data_converter=build_data_converter(settings), runtime=runtime)
+        return await Client.connect(**config, data_converter=build_data_converter(settings), runtime=runtime, lazy=lazy)
     except RuntimeError as error:
         raise ConnectError(f"Temporal niet bereikbaar op {config['target_host']}: {error}") from None
 

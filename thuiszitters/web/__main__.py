@@ -8,7 +8,9 @@ password (docs/people.md, "Login").
 The password is read from standard input: typed twice at a terminal (not shown), else the first line (for scripts,
 such as the dev stack: ``printf '%s\\n' "$WACHTWOORD" | thuiszitters-web wachtwoord beheerder-01``); never from the
 command line, where other users of the machine could see it. Both need ``DATABASE_URL`` and a register with every
-migration applied (the worker applies them when it starts).
+migration applied (the worker applies them when it starts). The server also connects to Temporal (its own
+environment configuration, ``TEMPORAL_ADDRESS`` and the rest) when the first action needs it: the pages read the
+register while Temporal is away, and each action says in Dutch that the case is not reachable until it is back.
 
 Exit codes: 0 done (or the server stopped), 1 the password or person was refused, 2 the settings or the register
 cannot be used.
@@ -28,6 +30,7 @@ import uvicorn
 from thuiszitters.logs import configure_logging, get_logger
 from thuiszitters.register.store import Register, RegisterFout, open_current
 from thuiszitters.settings import Settings, SettingsError
+from thuiszitters.temporal.client import ConnectError, connect
 from thuiszitters.web.accounts import LocalAccounts, WachtwoordFout
 from thuiszitters.web.app import check_settings, create_app
 
@@ -91,7 +94,13 @@ async def serve(settings: Settings) -> int:
     if register is None:
         return 2
     try:
-        app = create_app(settings, register)
+        client = await connect(settings, lazy=True)
+    except ConnectError as error:
+        print(error, file=sys.stderr)
+        await register.close()
+        return 2
+    try:
+        app = create_app(settings, register, client=client)
         host, port = settings.web_host, settings.web_port
         if host not in LOOPBACK:
             log.warning("web_niet_lokaal", host=host, advies="zet een proxy met TLS voor de webapplicatie")

@@ -2,10 +2,11 @@
 
 ``create_app(settings, register)`` builds the Starlette application over a connected
 :class:`~thuiszitters.register.store.Register`; ``thuiszitters-web`` (:mod:`thuiszitters.web.__main__`) runs it with
-uvicorn. The pages of the work itself come later; what is here:
+uvicorn. What is here:
 
 ========================  ==================================================================================
-``GET /``                 the start page of a logged-in person: name, role, scope, logout (else to the login)
+``GET /``                 "Mijn taken", the start page of a logged-in person (:mod:`thuiszitters.web.werkbak`)
+``GET /zaken/...``        a case, and its actions (:mod:`thuiszitters.web.werkbak`)
 ``GET /inloggen``         the login page: the button for the organisation's account, and the form for a local
                           account when those are switched on
 ``POST /inloggen/sso``    to the OpenID provider (authorization code with PKCE)
@@ -24,6 +25,7 @@ are recorded in the audit log (channel ``web``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
@@ -46,14 +48,15 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from temporalio.client import Client
 
 from thuiszitters.logs import get_logger
 from thuiszitters.people.audit import AuditLog
-from thuiszitters.people.directory import Directory, Persoon, actor_for, check_persoon_id
+from thuiszitters.people.directory import Directory, Persoon, check_persoon_id
 from thuiszitters.people.policy import ROLE_NAMES, Actor, ActorRole
 from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings, SettingsError
-from thuiszitters.web import auth
+from thuiszitters.web import aanmelding, auth, teams, werkbak
 from thuiszitters.web.accounts import LocalAccounts
 from thuiszitters.web.auth import (
     BEREIK,
@@ -69,6 +72,7 @@ from thuiszitters.web.auth import (
     end_session,
     scope_key,
 )
+from thuiszitters.web.zaken import ACTION_TIMEOUT, Zaken
 
 if TYPE_CHECKING:
     from authlib.integrations.starlette_client import StarletteOAuth2App  # type: ignore[import-untyped]
@@ -107,6 +111,8 @@ class Web:
     sessions: Sessions
     oidc: StarletteOAuth2App | None
     templates: Jinja2Templates
+    zaken: Zaken
+    task_queue: str
 
     @property
     def local_accounts(self) -> bool:
@@ -177,28 +183,6 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
 
 def message(request: Request, title: str, text: str, status_code: int) -> Response:
     return render(request, "melding.html", {"titel": title, "tekst": text}, status_code)
-
-
-async def home(request: Request) -> Response:
-    ingelogd = await current_login(request)
-    others = [
-        (
-            scope_key(scope),
-            f"{role_label(scope.rol)}: {scope_in_words(actor_for(ingelogd.persoon.persoon_id, scope))}",
-        )
-        for scope in ingelogd.persoon.rollen
-        if scope != ingelogd.scope
-    ]
-    return render(
-        request,
-        "start.html",
-        {
-            "naam": ingelogd.persoon.naam,
-            "rol": role_label(ingelogd.actor.rol),
-            "bereik": scope_in_words(ingelogd.actor),
-            "andere_rollen": others,
-        },
-    )
 
 
 async def login_page(request: Request) -> Response:
@@ -479,9 +463,19 @@ def check_settings(settings: Settings) -> None:
         raise SettingsError(f"{Settings.variable('web_public_url')}: moet een http(s)-URL zijn, niet '{public}'")
 
 
-def create_app(settings: Settings, register: Register, *, hasher: PasswordHasher | None = None) -> Starlette:
-    """The web application over a connected register. ``hasher``: the local accounts' argon2 parameters (default:
-    argon2-cffi's). :class:`SettingsError` when the settings do not let it run (see :func:`check_settings`)."""
+def create_app(
+    settings: Settings,
+    register: Register,
+    *,
+    hasher: PasswordHasher | None = None,
+    client: Client | None = None,
+    task_queue: str | None = None,
+    action_timeout: timedelta = ACTION_TIMEOUT,
+) -> Starlette:
+    """The web application over a connected register and a Temporal ``client`` (None: the pages read, but every
+    action answers that the cases are not reachable). ``task_queue``: where new cases start (default: the
+    settings'). ``hasher``: the local accounts' argon2 parameters (default: argon2-cffi's). :class:`SettingsError`
+    when the settings do not let it run (see :func:`check_settings`)."""
     check_settings(settings)
     assert settings.web_session_secret is not None
     issuer = settings.web_oidc_issuer
@@ -492,6 +486,9 @@ def create_app(settings: Settings, register: Register, *, hasher: PasswordHasher
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
     )
+    environment.globals["menu"] = werkbak.menu
+    environment.filters["tijdstip"] = werkbak.local_time
+    environment.filters["datum"] = werkbak.day_text
     web = Web(
         settings=settings,
         register=register,
@@ -501,18 +498,24 @@ def create_app(settings: Settings, register: Register, *, hasher: PasswordHasher
         sessions=Sessions(register.pool),
         oidc=oidc,
         templates=Jinja2Templates(env=environment),
+        zaken=Zaken(client, action_timeout),
+        task_queue=task_queue or settings.task_queue,
     )
     issuer_origin = f"{urlsplit(issuer).scheme}://{urlsplit(issuer).netloc}" if issuer else None
     https_only = settings.web_https_only
     app = Starlette(
         routes=[
-            Route("/", home, methods=["GET"], name="start"),
+            Route("/", werkbak.my_tasks, methods=["GET"], name="start"),
+            Route("/zaken/{case_id}", werkbak.case_page, methods=["GET"], name="zaak"),
+            Route("/zaken/{case_id}/acties/{naam}", werkbak.act, methods=["POST"], name="actie"),
             Route("/inloggen", login_page, methods=["GET"], name="inloggen"),
             Route("/inloggen", login_local, methods=["POST"], name="inloggen_lokaal"),
             Route("/inloggen/sso", login_sso, methods=["POST"], name="inloggen_sso"),
             Route("/auth/callback", auth_callback, methods=["GET"], name="auth_callback"),
             Route("/uitloggen", logout, methods=["POST"], name="uitloggen"),
             Route("/rol", choose_role, methods=["POST"], name="rol"),
+            *aanmelding.ROUTES,
+            *teams.ROUTES,
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[
