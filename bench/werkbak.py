@@ -42,7 +42,7 @@ the whole city: the smallest and the largest task lists."""
 ACTOR: Final = "school-99aa-01"
 SCHOOLS: Final = ("99AA", "99AB", "99BA", "99BB", "99BC")
 OTHER_SCHOOLS: Final = 195
-"""Besides the demo schools, this many more (``98AA`` to ``98HM``): the demo schools hold their share of 10,000 cases."""
+"""Besides the demo schools, this many more (``98AA`` to ``98HM``): the demo schools hold their share of cases."""
 _TOKEN = re.compile(r'name="token" value="([^"]+)"')
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 

@@ -9,6 +9,9 @@ whether the case was started, was already open, or was refused (with the field a
 the others. Up to ``--concurrency`` starts (default 16) are in flight at once. Exit code: 0 when no row was
 refused, 1 when at least one was refused or could not be started, 2 when the file or Temporal cannot be reached at
 all.
+
+The web application's upload ("Nieuwe aanmelding", :mod:`thuiszitters.web.aanmelding`) runs the rows of a file
+through the same checks and starts (:func:`rows_of`, :func:`run_rows`), so both report a row alike.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import os
 import re
 import sys
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +45,8 @@ from workflows.contract import LEERLING_REF_PATTERN, Aanmelding, NieuweAanmeldin
 DEFAULT_CONCURRENCY = 16
 """Starts in flight at once: enough to keep Temporal busy, few enough to stay polite to a shared cluster."""
 BOOLEAN_FIELDS = {"woont_in_rotterdam", "uit_buitenland"}
+JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
+"""A file whose name ends so is read as JSON lines; any other as CSV."""
 TRUE_WORDS = {"true", "ja", "j", "1", "waar", "yes"}
 FALSE_WORDS = {"false", "nee", "n", "0", "onwaar", "no"}
 
@@ -61,15 +66,22 @@ class Result:
     leerling_ref: str | None
     outcome: str  # "gestart", "al_open", "geweigerd", "mislukt" (Temporal refused the start), "geldig"
     detail: str
+    case_id: str | None = None
+    """Of a started case: its id in the register, ``<workflow id>:<run id>``."""
 
 
 def read_rows(path: Path) -> Iterator[Row]:
     """Rows of a CSV (header line with the contract's field names) or JSON-lines file."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
-            yield from _json_rows(handle)
-        else:
-            yield from _csv_rows(handle)
+        yield from rows_of(handle, json_lines=path.suffix.lower() in JSON_SUFFIXES)
+
+
+def rows_of(handle: TextIO, *, json_lines: bool) -> Iterator[Row]:
+    """Rows of an open CSV or JSON-lines text (a file on disk, or one uploaded to the web application)."""
+    if json_lines:
+        yield from _json_rows(handle)
+    else:
+        yield from _csv_rows(handle)
 
 
 def _json_rows(handle: TextIO) -> Iterator[Row]:
@@ -139,20 +151,44 @@ async def run_intake(
 ) -> list[Result]:
     """Check every row and start the good ones, up to ``concurrency`` starts at a time; the report keeps the order
     of the file. A later row of a pupil waits for the start of that pupil's earlier row, so it reports 'al open'."""
+    return await run_rows(
+        read_rows(path),
+        client=client,
+        task_queue=settings.task_queue,
+        dry_run=dry_run,
+        concurrency=concurrency,
+        report=lambda result: _print(result, out),
+    )
+
+
+async def run_rows(
+    rows: Iterable[Row],
+    *,
+    client: Client | None,
+    task_queue: str,
+    dry_run: bool,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    report: Callable[[Result], None] | None = None,
+    refuse: Callable[[Aanmelding], str | None] | None = None,
+) -> list[Result]:
+    """The work of :func:`run_intake` on rows read elsewhere: each result goes to ``report`` as soon as it is known,
+    in the order of the rows. ``refuse`` may refuse a valid row (its reason, or None to go on): the web application
+    refuses a pupil outside the person's scope with it."""
     today = amsterdam_date(datetime.now(UTC))
     results: list[Result] = []
     seen: dict[str, int] = {}
     starting: dict[str, asyncio.Future[Result]] = {}
     window: deque[asyncio.Future[Result]] = deque()
 
-    async def report(down_to: int) -> None:
+    async def flush(down_to: int) -> None:
         while len(window) > down_to:
             results.append(await window.popleft())
-            _print(results[-1], out)
+            if report is not None:
+                report(results[-1])
 
     try:
-        for row in read_rows(path):
-            outcome = _check_row(row, dry_run or client is None, today, seen)
+        for row in rows:
+            outcome = _check_row(row, dry_run or client is None, today, seen, refuse)
             if isinstance(outcome, Result):
                 done: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
                 done.set_result(outcome)
@@ -160,18 +196,24 @@ async def run_intake(
             else:
                 assert client is not None
                 earlier = starting.get(outcome.leerling_ref)
-                start = asyncio.ensure_future(_start_row(row, outcome, client, settings, earlier))
+                start = asyncio.ensure_future(_start_row(row, outcome, client, task_queue, earlier))
                 starting[outcome.leerling_ref] = start
                 window.append(start)
-            await report(max(1, concurrency) - 1)
-        await report(0)
+            await flush(max(1, concurrency) - 1)
+        await flush(0)
     finally:
         for pending in window:
             pending.cancel()
     return results
 
 
-def _check_row(row: Row, dry_run: bool, today: Any, seen: dict[str, int]) -> Result | Aanmelding:
+def _check_row(
+    row: Row,
+    dry_run: bool,
+    today: Any,
+    seen: dict[str, int],
+    refuse: Callable[[Aanmelding], str | None] | None = None,
+) -> Result | Aanmelding:
     """The row's outcome when it is refused or only checked, else the Aanmelding to start."""
     if row.fields is None:
         return Result(row.line, None, "geweigerd", row.problem or "onleesbaar")
@@ -180,6 +222,8 @@ def _check_row(row: Row, dry_run: bool, today: Any, seen: dict[str, int]) -> Res
         aanmelding = validate(row.fields, today)
     except ValueError as error:
         return Result(row.line, ref_text, "geweigerd", str(error))
+    if refuse is not None and (reason := refuse(aanmelding)) is not None:
+        return Result(row.line, ref_text, "geweigerd", reason)
     if aanmelding.leerling_ref in seen and dry_run:
         return Result(
             row.line, ref_text, "al_open", f"dezelfde leerling staat al op regel {seen[aanmelding.leerling_ref]}"
@@ -200,7 +244,7 @@ async def _start_row(
     row: Row,
     aanmelding: Aanmelding,
     client: Client,
-    settings: Settings,
+    task_queue: str,
     earlier: asyncio.Future[Result] | None,
 ) -> Result:
     if earlier is not None:  # the same pupil on an earlier row: that start decides, this row follows it
@@ -208,12 +252,15 @@ async def _start_row(
     ref_text = _ref_text(row)
     workflow_id = workflow_id_for(aanmelding.leerling_ref)
     try:
-        await start_case(client, aanmelding, settings.task_queue)
+        handle = await start_case(client, aanmelding, task_queue)
     except WorkflowAlreadyStartedError:
         return Result(row.line, ref_text, "al_open", f"er loopt al een zaak ({workflow_id})")
     except RPCError as error:  # the row is fine, Temporal is not: say so and go on with the next row
         return Result(row.line, ref_text, "mislukt", f"Temporal gaf een fout ({error.status.name}): niet gestart")
-    return Result(row.line, ref_text, "gestart", workflow_id)
+    except (RuntimeError, OSError) as error:  # no connection at all (a client that connects on first use)
+        return Result(row.line, ref_text, "mislukt", f"Temporal niet bereikbaar ({type(error).__name__}): niet gestart")
+    run_id = handle.first_execution_run_id or handle.result_run_id
+    return Result(row.line, ref_text, "gestart", workflow_id, f"{workflow_id}:{run_id}")
 
 
 LABELS = {

@@ -92,10 +92,14 @@ READ_ACTIONS: tuple[str, ...] = ("zaak_lezen", "documenten_lezen")
 LIST_ACTIONS: tuple[str, ...] = ("zaken_lijst", "rapport", "export")
 """Across cases: a list of cases, a report (counts), an export (pseudonymous rows); always limited by scope."""
 
+START_ACTIONS: tuple[str, ...] = ("zaak_starten",)
+"""Opening a new case for a pupil (the Aanmelding of the web form, the intake file, the API): ``case`` is the new
+case as the Aanmelding describes it."""
+
 ADMIN_ACTIONS: tuple[str, ...] = ("personen_beheren", "audit_lezen", "zaak_beeindigen")
 """The administrator's work: the directory of people, the audit log, terminating a case that cannot go on."""
 
-ACTIONS: tuple[str, ...] = (*EVENT_ACTIONS, *READ_ACTIONS, *LIST_ACTIONS, *ADMIN_ACTIONS)
+ACTIONS: tuple[str, ...] = (*EVENT_ACTIONS, *READ_ACTIONS, *LIST_ACTIONS, *START_ACTIONS, *ADMIN_ACTIONS)
 
 _PEOPLE_ROLES = frozenset(_R) - {_R.BEHEERDER}
 LIST_ROLES: dict[str, frozenset[ActorRole]] = {
@@ -108,6 +112,12 @@ works in cases may list their own; reports are for those who count and signal (t
 Leerplicht, the Kerngroep); exports for those who report outward (the coordinators to PPO and the municipality,
 Koers VO, the Taskforce)."""
 
+START_ROLES: frozenset[ActorRole] = frozenset(
+    {_R.SCHOOL, _R.SCP, _R.KOERSLOKET, _R.LEERPLICHT, _R.LEERPLICHT_ABSOLUUT_VERZUIM, _R.COORDINATOR}
+)
+"""Who may report a new thuiszitter (``zaak_starten``), for a case in the scope they act in: the school, the
+contact of the sector (SCP, Koersloket), Leerplicht and the coordinator, who all act in the case from its start."""
+
 _WAT: dict[str, tuple[str, str]] = {
     "zaak_lezen": ("deze zaak", "inzien"),
     "documenten_lezen": ("de documenten van deze zaak", "inzien"),
@@ -117,6 +127,7 @@ _WAT: dict[str, tuple[str, str]] = {
     "personen_beheren": ("personen", "beheren"),
     "audit_lezen": ("het auditlog", "inzien"),
     "zaak_beeindigen": ("een zaak", "beëindigen"),
+    "zaak_starten": ("een zaak", "starten"),
 }
 """What each action is, as a Dutch sentence says it: the object and the verb (events: "'melding' sturen")."""
 
@@ -363,10 +374,12 @@ def decide(actor: Actor, action: str, case: CaseFacts | None = None, *, event: G
     """May ``actor`` do ``action`` (an event name, or one of the other :data:`ACTIONS`) in ``case``?
 
     For a list, report or export, ``case`` None asks whether the actor may ask for one at all; with a case, whether
-    that case may appear in it. For an event, ``event`` (the payload) makes the answer exact where the contract's
-    table depends on it (``opschalen``, ``vrijstelling``, ``route`` 3.4, ``taak_afgerond``) and checks that its
-    ``door`` and ``persoon`` are the actor's (in ``toewijzen`` ``persoon`` is the person assigned, so only ``door``);
-    without it the answer is "may send some form of it", and the rules in the case check the payload again.
+    that case may appear in it. For ``zaak_starten``, ``case`` None asks whether the actor may start cases at all;
+    with a case (the new one, as its Aanmelding describes it), whether they may start that one. For an event,
+    ``event`` (the payload) makes the answer exact where the contract's table depends on it (``opschalen``,
+    ``vrijstelling``, ``route`` 3.4, ``taak_afgerond``) and checks that its ``door`` and ``persoon`` are the
+    actor's (in ``toewijzen`` ``persoon`` is the person assigned, so only ``door``); without it the answer is "may
+    send some form of it", and the rules in the case check the payload again.
 
     Checks run in this order, so that nobody learns anything of a case outside their scope: the action, the role's
     kind of work, the scope, closure, then the event's own row.
@@ -400,6 +413,18 @@ def decide(actor: Actor, action: str, case: CaseFacts | None = None, *, event: G
                 f"{_wie(rol)} ziet deze zaak niet in een lijst: de zaak valt buiten uw toegang ({_scope_text(actor)})"
             )
         return _yes(f"{_wie(rol)} ziet deze zaak in een lijst")
+
+    if action in START_ACTIONS:
+        if rol not in START_ROLES:
+            return _no(f"{_wie(rol)} mag {_doen(action, 'niet')}; dat doet alleen {_names(START_ROLES)}")
+        if case is None:
+            return _yes(f"{_wie(rol)} mag {_doen(action)}, voor een leerling binnen uw toegang: {_scope_text(actor)}")
+        if not acting_scope(actor).matches(case):
+            return _no(
+                f"{_wie(rol)} mag voor deze leerling geen zaak starten: dat mag alleen {_needed(actor, action)}; "
+                f"uw toegang: {_scope_text(actor)}"
+            )
+        return _yes(f"{_wie(rol)} mag voor deze leerling een zaak starten")
 
     if case is None:
         return _no(f"{_wie(rol)} kan {_doen(action, 'niet')}: er is geen zaak opgegeven")

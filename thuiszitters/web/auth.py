@@ -26,6 +26,7 @@ import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
 import asyncpg
@@ -66,7 +67,13 @@ CSRF_HEADER: Final = "x-csrf-token"
 """The same token in a header, for requests that are not forms."""
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_FORM_BYTES: Final = 64 * 1024
-"""The largest body a POST may have: the forms of the login are small."""
+"""The largest body a POST may have (a path of :data:`UPLOADS` excepted): the forms are small."""
+MAX_UPLOAD_BYTES: Final = 1024 * 1024
+"""The largest file an upload form takes (the intake file of "Nieuwe aanmelding"); its page says so of a larger one."""
+UPLOADS: Final[Mapping[str, int]] = MappingProxyType({"/aanmelden/bestand": 2 * MAX_UPLOAD_BYTES})
+"""The paths whose POST carries a file (one), with the largest body each may have instead of
+:data:`MAX_FORM_BYTES`: room for a file somewhat over :data:`MAX_UPLOAD_BYTES`, so that the page itself can say what
+is wrong with it; a larger body gets the general refusal."""
 OIDC_SCOPE: Final = "openid profile email rol"
 OIDC_LEEWAY_SECONDS: Final = 30
 HTTP_TIMEOUT_SECONDS: Final = 10.0
@@ -380,20 +387,25 @@ async def current_actor(request: HTTPConnection) -> Actor:
 class CsrfMiddleware:
     """Refuses every request that may change something (not GET, HEAD or OPTIONS) unless it carries the session's
     form token: the form field ``csrf`` (form bodies) or the header ``X-CSRF-Token``. It reads the body (at most
-    :data:`MAX_FORM_BYTES`) and hands it on unchanged. ``refusal`` makes the 403 page."""
+    :data:`MAX_FORM_BYTES`, or what ``uploads`` gives a path that takes a file) and hands it on unchanged.
+    ``refusal`` makes the 403 page, and the 413 page of a body that is too large."""
 
     def __init__(
         self,
         app: ASGIApp,
         refusal: Callable[[Request, int], Awaitable[Response]],
+        uploads: Mapping[str, int] = UPLOADS,
     ) -> None:
         self.app = app
         self.refusal = refusal
+        self.uploads = uploads
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
+        upload = self.uploads.get(str(scope.get("path", "")))
+        limit = MAX_FORM_BYTES if upload is None else upload
         body = bytearray()
         more = True
         while more:
@@ -401,13 +413,13 @@ class CsrfMiddleware:
             if message["type"] == "http.disconnect":
                 return
             body += message.get("body", b"")
-            if len(body) > MAX_FORM_BYTES:
+            if len(body) > limit:
                 await (await self.refusal(Request(scope, _replay(b"", receive)), 413))(scope, receive, send)
                 return
             more = message.get("more_body", False)
         request = Request(scope, _replay(bytes(body), receive))
         expected = request.session.get(CSRF)
-        given = request.headers.get(CSRF_HEADER) or await _form_token(request)
+        given = request.headers.get(CSRF_HEADER) or await _form_token(request, files=0 if upload is None else 1)
         if not (isinstance(expected, str) and expected and given and _same(expected, given)):
             log.warning("web_csrf_geweigerd", pad=scope.get("path"), met_sessie=bool(expected), met_token=bool(given))
             await (await self.refusal(request, 403))(scope, receive, send)
@@ -419,12 +431,12 @@ def _same(expected: str, given: str) -> bool:
     return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8", "surrogatepass"))
 
 
-async def _form_token(request: Request) -> str | None:
+async def _form_token(request: Request, files: int = 0) -> str | None:
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         return None
     try:
-        async with request.form(max_files=0, max_fields=100) as form:
+        async with request.form(max_files=files, max_fields=100) as form:
             value = form.get(CSRF_FIELD)
     except Exception:  # a body that is no form: no token
         return None

@@ -65,7 +65,7 @@ CHECK: Final = {
     "opgeschaald": "Opgeschaald",
 }
 GEBEURTENISSEN: Final = {
-    "start": "Zaak geopend",
+    "aanmelding": "Aangemeld: zaak geopend",
     "melding": "Thuiszitter gemeld",
     "leerplicht_registratie": "Geregistreerd in de LBA",
     "startdatum_correctie": "Startdatum gecorrigeerd",
@@ -383,15 +383,14 @@ async def _case_response(
                 "waarden": (waarden or {}) if name == actief else {},
                 "fouten": (fouten or {}) if name == actief else {},
                 "token": token if name == actief and token else secrets.token_urlsafe(18),
-                "actie": f"{case_url(case.case_id)}/acties/{name}",
+                # the fragment brings the page back to this form when it comes back with a mistake
+                "actie": f"{case_url(case.case_id)}/acties/{name}#actie-{name}",
             }
         )
     forms.sort(key=lambda item: not item["voorgesteld"])
     documents = bool(decide(ingelogd.actor, "documenten_lezen", facts))
     termijnen = [
-        (t.uiterlijk, f"{t.omschrijving or label(t.taak, {})} ({role_name(t.rol)})")
-        for t in view.open_taken
-        if t.uiterlijk is not None
+        (t.uiterlijk, f"{label(t.taak, {})} ({role_name(t.rol)})") for t in view.open_taken if t.uiterlijk is not None
     ]
     if case.check_stand in ("open", "uitzicht"):
         check_op = case.check_herbeoordeling_op if case.check_stand == "uitzicht" else case.check_uiterlijk
@@ -461,7 +460,7 @@ async def act(request: Request) -> Response:
     sent = [t for t in sent if isinstance(t, str)] if isinstance(sent, list) else []
     if token in sent:
         request.session[GEDAAN] = "Deze actie was al vastgelegd; er is niets twee keer verstuurd."
-        return RedirectResponse(case_url(case.case_id), status_code=303)
+        return RedirectResponse(f"{case_url(case.case_id)}#gedaan", status_code=303)
 
     async def again(fouten: dict[str, str], status_code: int) -> Response:
         return await _case_response(
@@ -504,7 +503,7 @@ async def act(request: Request) -> Response:
     request.session[VERZONDEN] = [*sent, token][-KEEP_SENT:]
     await wait_for_register(web.register.pool, case)
     request.session[GEDAAN] = f"Vastgelegd: {formulieren.formulier(name, sector=Sector(case.sector)).titel}."
-    return RedirectResponse(case_url(case.case_id), status_code=303)
+    return RedirectResponse(f"{case_url(case.case_id)}#gedaan", status_code=303)
 
 
 def query_string(wanted: lists.TaakFilter, **changes: Any) -> str:

@@ -58,6 +58,7 @@ OTHER_ACTIONS = (
     "zaken_lijst",
     "rapport",
     "export",
+    "zaak_starten",
     "personen_beheren",
     "audit_lezen",
     "zaak_beeindigen",
@@ -210,6 +211,7 @@ OTHER_ALLOWED: dict[str, set[str]] = {
     "zaken_lijst": set(ROLES) - {"beheerder"},
     "rapport": {"koersloket", "leerplicht", "leerplicht_absoluut_verzuim", "coordinator", "taskforce"},
     "export": {"koersloket", "coordinator", "taskforce"},
+    "zaak_starten": {"school", "scp", "koersloket", "leerplicht", "leerplicht_absoluut_verzuim", "coordinator"},
 }
 
 

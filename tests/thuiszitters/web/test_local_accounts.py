@@ -168,7 +168,9 @@ async def test_the_right_password_logs_in_and_the_start_page_names_the_person(
     assert start.status_code == 200
     assert "Ingelogd als Demo SCP, Schoolcontactpersoon (PPO)" in text_of(start)
     assert "U ziet de zaken in het primair onderwijs (PO) van uw school: 99AA." in text_of(start)
-    assert summary(await audit_rows(register, views=False)) == [("scp-99aa-01", "scp", "inloggen", "toegestaan", "lokaal")]
+    assert summary(await audit_rows(register, views=False)) == [
+        ("scp-99aa-01", "scp", "inloggen", "toegestaan", "lokaal")
+    ]
 
 
 async def test_wrong_unknown_and_locked_all_get_the_same_message_and_one_audit_row_each(
