@@ -445,6 +445,27 @@ class Directory:
         )
         return {row["rol"]: row["persoon_id"] for row in rows}
 
+    async def people_for_case(
+        self, sector: Sector | str, regio: Regio | str, school_brin: str | None
+    ) -> list[tuple[str, str, str]]:
+        """Every active person whose role covers a case of this sector, region and school: (persoon_id, name, role),
+        by role and name; a role that works only in PO is left out of a VO case. Who can be assigned in it."""
+        sector, regio = Sector(sector), Regio(regio)
+        rows = await self.pool.fetch(
+            f"""
+            SELECT DISTINCT r.rol, p.naam, p.persoon_id
+            FROM persoon_rollen r JOIN personen p USING (persoon_id)
+            WHERE p.actief AND r.rol <> 'beheerder' AND NOT (r.rol = ANY($4::text[]) AND $3 = 'VO')
+              AND {_MATCHES_CASE.format(1, 2, 3)}
+            ORDER BY r.rol, p.naam, p.persoon_id
+            """,
+            institution(school_brin),
+            regio.value,
+            sector.value,
+            [role.value for role in PO_ONLY],
+        )
+        return [(row["persoon_id"], row["naam"], row["rol"]) for row in rows]
+
     async def in_scope(
         self,
         persoon_id: str,

@@ -230,6 +230,7 @@ class ScopeClause(BaseModel):
     escalatie: Escalatie | None = None
     route: str | None = None
     toegewezen: tuple[str, str] | None = Field(default=None, description="(role, person) assigned in the case.")
+    open_taak_voor: str | None = Field(default=None, description="A role the case has an open task for.")
 
     def matches(self, case: CaseFacts) -> bool:
         return (
@@ -240,6 +241,7 @@ class ScopeClause(BaseModel):
             and (self.escalatie is None or case.escalatie == self.escalatie)
             and (self.route is None or case.route == self.route)
             and (self.toegewezen is None or case.toegewezen.get(self.toegewezen[0]) == self.toegewezen[1])
+            and (self.open_taak_voor is None or self.open_taak_voor in case.open_taken.values())
         )
 
 
@@ -300,8 +302,16 @@ def _clauses(actor: Actor, *, acting: bool) -> list[ScopeClause]:
     if rol in (_R.OUDERFUNCTIONARIS, _R.COORDINATOR):
         return [ScopeClause(sector=Sector.PO, regio=regio)]
     if rol is _R.WIJKTEAM:
+        # the wijkteam works where it is assigned, in the care routes of its region, and in the cases of its
+        # region that give it a task (an action of a Taskforce decision, a care arrangement of route 3.3)
         assigned = ScopeClause(toegewezen=(_R.WIJKTEAM.value, actor.persoon_id))
-        return [assigned, ScopeClause(regio=regio, route="3.4")] if regio else [assigned]
+        if not regio:
+            return [assigned]
+        return [
+            assigned,
+            ScopeClause(regio=regio, route="3.4"),
+            ScopeClause(regio=regio, open_taak_voor=_R.WIJKTEAM.value),
+        ]
     if rol is _R.TASKFORCE:
         escalated = ScopeClause(escalatie=Escalatie.TASKFORCE)
         return [ScopeClause()] if actor.alle and not acting else [escalated]
@@ -532,7 +542,8 @@ def _needed(actor: Actor, action: str) -> str:
         "of van de eigen scholen",
         _R.OUDERFUNCTIONARIS: "de ouderfunctionaris (PPO) van de regio, in een PO-zaak",
         _R.COORDINATOR: "de thuiszitterscoördinator van de regio, in een PO-zaak",
-        _R.WIJKTEAM: "het wijkteam dat in de zaak is toegewezen, of dat van de regio bij een zorgroute (3.4)",
+        _R.WIJKTEAM: "het wijkteam dat in de zaak is toegewezen, of dat van de regio bij een zorgroute (3.4) of "
+        "een taak voor het wijkteam",
         _R.TASKFORCE: "de Taskforce, in een zaak die naar de Taskforce is opgeschaald",
     }.get(rol, "wie bij de zaak betrokken is")
 
@@ -557,7 +568,9 @@ def _scope_text(actor: Actor) -> str:
     elif rol in (_R.OUDERFUNCTIONARIS, _R.COORDINATOR):
         text = f"PO-zaken van regio {regio}"
     elif rol is _R.WIJKTEAM:
-        text = "zaken waarin u bent toegewezen" + (f", en zorgroutes (3.4) in regio {regio}" if actor.regio else "")
+        text = "zaken waarin u bent toegewezen" + (
+            f", en zorgroutes (3.4) en zaken met een taak voor het wijkteam in regio {regio}" if actor.regio else ""
+        )
     elif rol is _R.TASKFORCE:
         text = "naar de Taskforce opgeschaalde zaken" + (" (alle andere zaken alleen volgen)" if actor.alle else "")
     else:

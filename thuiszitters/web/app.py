@@ -157,7 +157,7 @@ def scope_in_words(actor: Actor) -> str:
     if rol in (ActorRole.COORDINATOR, ActorRole.OUDERFUNCTIONARIS):
         return f"U ziet de zaken in het primair onderwijs (PO) in {regio}."
     if rol is ActorRole.WIJKTEAM:
-        extra = f", en de zorgroutes in {regio}" if regio else ""
+        extra = f", en in {regio} de zorgroutes en de zaken met een taak voor het wijkteam" if regio else ""
         return f"U ziet de zaken waarin uw wijkteam is ingeschakeld{extra}."
     if rol is ActorRole.TASKFORCE:
         if actor.alle:

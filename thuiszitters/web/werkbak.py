@@ -27,14 +27,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from thuiszitters.logs import get_logger
-from thuiszitters.people.policy import ActorRole, CaseFacts, acting_scope, decide, with_sender
+from thuiszitters.people.policy import ActorRole, CaseFacts, Decision, acting_scope, decide, with_sender
 from thuiszitters.register import werkbak as lists
 from thuiszitters.register.store import CaseRow, TaskRow
 from thuiszitters.web import auth, formulieren
 from thuiszitters.web.auth import Ingelogd, current_login
 from thuiszitters.web.zaken import NIET_BEREIKBAAR, TOKEN, Afgewezen, Onbereikbaar, wait_for_register
 from workflows.calendar import amsterdam_date, amsterdam_offset
-from workflows.contract import EVENTS, FASE_NAMEN, ROL_NAMEN, Sector
+from workflows.contract import EVENTS, FASE_NAMEN, ROL_NAMEN, Sector, Toewijzen
 from workflows.work import BY_HAND, FULFILLED_BY
 
 log = get_logger(__name__)
@@ -92,6 +92,12 @@ GEBEURTENISSEN: Final = {
     "leerplicht_interventie": "Interventie van Leerplicht",
     "intrekken": "Zaak ingetrokken",
 }
+UITKOMST: Final = {
+    "terug_op_school": "terug op de eigen school",
+    "ingeschreven_andere_school": "ingeschreven op een andere school",
+    "vrijstelling": "vrijstelling van de leerplicht",
+    "ingetrokken": "melding ingetrokken",
+}
 DOCUMENTSOORT: Final = {
     "opp": "Ontwikkelingsperspectiefplan (OPP)",
     "plan_van_aanpak": "Plan van aanpak",
@@ -118,6 +124,14 @@ def role_name(rol: str | None) -> str:
         if naam.startswith(article):
             naam = naam[len(article) :]
     return naam[:1].upper() + naam[1:]
+
+
+def short(text: str | None) -> str:
+    """A task's description up to its first explanation in brackets or its first full stop: what fits a line."""
+    if not text:
+        return ""
+    cut = min((i for i in (text.find(" ("), text.find(". ")) if i > 0), default=len(text))
+    return text[:cut].rstrip(".")
 
 
 def local_time(moment: datetime) -> str:
@@ -324,10 +338,11 @@ def _task_choices(ingelogd: Ingelogd, facts: CaseFacts, view: lists.Zaakbeeld) -
     ]
 
 
-async def _people_choices(request: Request, rol: ActorRole) -> list[formulieren.Keuze]:
+async def _people_choices(request: Request, case: CaseRow) -> list[formulieren.Keuze]:
+    """Everyone who can hold a role in this case, named with their role: whom ``toewijzen`` can assign."""
     directory = auth.web_of(request).directory
-    people = await directory.people_with_role(rol)
-    return [formulieren.Keuze(p.persoon_id, p.naam) for p in people]
+    people = await directory.people_for_case(case.sector, case.regio, case.school_brin)
+    return [formulieren.Keuze(persoon_id, f"{naam} ({role_name(rol)})") for persoon_id, naam, rol in people]
 
 
 async def case_page(request: Request) -> Response:
@@ -372,7 +387,7 @@ async def _case_response(
             if not kwargs["taken"]:
                 continue
         if name == "toewijzen":
-            kwargs["personen"] = await _people_choices(request, ingelogd.actor.rol)
+            kwargs["personen"] = await _people_choices(request, case)
         form = formulieren.formulier(name, **kwargs)
         forms.append(
             {
@@ -390,7 +405,9 @@ async def _case_response(
     forms.sort(key=lambda item: not item["voorgesteld"])
     documents = bool(decide(ingelogd.actor, "documenten_lezen", facts))
     termijnen = [
-        (t.uiterlijk, f"{label(t.taak, {})} ({role_name(t.rol)})") for t in view.open_taken if t.uiterlijk is not None
+        (t.uiterlijk, f"{short(t.omschrijving) or label(t.taak, {})} ({role_name(t.rol)})")
+        for t in view.open_taken
+        if t.uiterlijk is not None
     ]
     if case.check_stand in ("open", "uitzicht"):
         check_op = case.check_herbeoordeling_op if case.check_stand == "uitzicht" else case.check_uiterlijk
@@ -401,6 +418,18 @@ async def _case_response(
     volgende = min(termijnen, key=lambda item: item[0]) if termijnen and not case.afgesloten else None
     per_page = lists.TIMELINE_PAGE
     pages = max(1, -(-view.tijdlijn_totaal // per_page))
+    assignees = sorted({t.toegewezen_aan for t in view.open_taken if t.toegewezen_aan})
+    names = {
+        row["persoon_id"]: row["naam"]
+        for row in await web.register.pool.fetch(
+            "SELECT persoon_id, naam FROM personen WHERE persoon_id = ANY($1::text[])", assignees
+        )
+    }
+    task_texts = {
+        t.taak_id: t.omschrijving or label(t.taak, {})
+        for t in (*view.open_taken, *view.afgeronde_taken)
+        if t.taak_id is not None
+    }
     return _render(
         request,
         "zaak.html",
@@ -422,6 +451,9 @@ async def _case_response(
             "gebeurtenis": lambda code: label(code, GEBEURTENISSEN),
             "documentsoort": lambda code: label(code, DOCUMENTSOORT),
             "soort": lambda code: label(code, {}),
+            "uitkomst": lambda code: label(code, UITKOMST),
+            "namen": names,
+            "taakteksten": task_texts,
             "zaak_url": case_url(case.case_id),
             "mijn_rol": ingelogd.actor.rol.value,
             "gedaan": request.session.pop(GEDAAN, None),
@@ -488,6 +520,14 @@ async def act(request: Request) -> Response:
         await _audit(request, ingelogd, name, case.case_id, False, str(error))
         return await again({"": str(error)}, 403)
     decision = decide(ingelogd.actor, name, facts, event=event)
+    if decision and isinstance(event, Toewijzen):
+        holds = await web.directory.in_scope(event.persoon, event.rol.value, case.sector, case.regio, case.school_brin)
+        if not holds:
+            decision = Decision(
+                allowed=False,
+                reden=f"deze persoon is volgens de personenlijst niet {ROL_NAMEN[event.rol.value]} van deze zaak; "
+                "kies iemand met die rol",
+            )
     if not decision:
         await _audit(request, ingelogd, name, case.case_id, False, decision.reden)
         return await again({"": decision.reden[:1].upper() + decision.reden[1:] + "."}, 403)

@@ -246,3 +246,22 @@ async def test_with_the_worker_stopped_an_action_is_not_reachable_and_later_goes
         assert len([e for e in status.tijdlijn if e.gebeurtenis == "oudergesprek"]) == 1
         rows = [(r.resultaat, (r.reden or "")[:15]) for r in await audit_rows(register) if r.actie == "oudergesprek"]
         assert rows == [("geweigerd", "niet bereikbaar"), ("toegestaan", "")]
+
+
+async def test_an_assignment_names_someone_who_holds_that_role_for_the_case(stack: Stack) -> None:
+    case = await stack.case_at("99AA")
+    async with logged_in(stack.app(), SCHOOL_A) as http:
+        page = await http.get(case_url(case.case_id))
+        assert "Demo Schoolcontactpersoon 99AA (Schoolcontactpersoon (PPO))" in text_of(page)
+        assert "Demo Schoolcontactpersoon 99AB" not in text_of(page)  # another school's SCP holds no role here
+        hidden = form_of(page, "toewijzen")
+        url = f"{case_url(case.case_id)}/acties/toewijzen"
+        wrong = await http.post(url, data={**hidden, "rol": "taskforce", "persoon": SCHOOL_A})
+        assert wrong.status_code == 403
+        assert "niet de Taskforce Thuiszitters van deze zaak" in text_of(wrong)
+        # at the start the case got Leerplicht of the school's district; the city's Leerplicht takes it over
+        right = await http.post(url, data={**hidden, "rol": "leerplicht", "persoon": "leerplicht-stad-01"})
+        assert right.status_code == 303, text_of(right)[:1500]
+    assert (await case.status()).toegewezen["leerplicht"] == "leerplicht-stad-01"
+    rows = [(r.resultaat, r.persoon_id) for r in await audit_rows(stack.register) if r.actie == "toewijzen"]
+    assert rows == [("geweigerd", SCHOOL_A), ("toegestaan", SCHOOL_A)]
