@@ -9,15 +9,20 @@ Every failure is sorted for Temporal's retry policy:
 Error messages name the system, the action or template and the status, never personal data or a response
 body. Each call carries an ``Idempotency-Key`` (the effect's ``sleutel``), so a receiver can drop a repeated
 delivery after a crash between sending and recording.
+
+What goes out is described in ``docs/api/uitgaand.openapi.json``, generated from the models in
+:mod:`activities.outbound` that the adapter and the webhook channel serialise. The webhook channel posts a CloudEvent
+(structured JSON) signed per Standard Webhooks, with references only, never the message's text.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import smtplib
 import ssl
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any, Protocol
@@ -25,10 +30,21 @@ from urllib.parse import quote
 
 import httpx
 import structlog
-from pydantic_core import to_jsonable_python
+from cloudevents.core.bindings.http import to_structured_event
+from cloudevents.core.v1.event import CloudEvent
+from pydantic import ValidationError
+from standardwebhooks.webhooks import Webhook
+from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from thuiszitters.settings import Kanaal, Settings
+from activities.outbound import (
+    CLOUDEVENT_TYPE_PREFIX,
+    BerichtEvent,
+    BerichtVerwijzing,
+    RegistratieAntwoord,
+    RegistratieVerzoek,
+)
+from thuiszitters.settings import Kanaal, Settings, SettingsError
 from workflows.effects import Bericht, Registratie, RegistratieUitkomst, Systeem
 
 REGISTRATIE_GEWEIGERD = "RegistratieGeweigerd"
@@ -117,12 +133,7 @@ class HttpRegistratieAdapter:
         headers = {"Idempotency-Key": r.sleutel, "Accept": "application/json"}
         if endpoint.token:
             headers["Authorization"] = f"Bearer {endpoint.token}"
-        body = {
-            "leerling_ref": r.leerling_ref,
-            "case_id": r.case_id,
-            "actie": r.actie.value,
-            "gegevens": to_jsonable_python(r.gegevens),
-        }
+        body = RegistratieVerzoek.of(r).model_dump(mode="json")
         url = f"{endpoint.url.rstrip('/')}/{quote(r.actie.value, safe='')}"
         try:
             response = await self._client.post(url, json=body, headers=headers, timeout=endpoint.timeout_seconds)
@@ -156,11 +167,11 @@ def _kenmerk(response: httpx.Response) -> str | None:
         data: Any = response.json()
     except ValueError:
         return None
-    if isinstance(data, dict):
-        value = data.get("kenmerk")
-        if isinstance(value, str | int) and not isinstance(value, bool):
-            return str(value)[:200]
-    return None
+    try:
+        antwoord = RegistratieAntwoord.model_validate(data)
+    except ValidationError:
+        return None
+    return None if antwoord.kenmerk is None else str(antwoord.kenmerk)[:200]
 
 
 # ----------------------------------------------------------------------------------------- notifications
@@ -262,37 +273,82 @@ class SmtpKanaal:
         return None
 
 
+WEBHOOK_SECRET_PREFIX = "whsec_"
+
+
+def webhook_signer(secret: str) -> Webhook:
+    """The Standard Webhooks signer for ``THUISZITTERS_WEBHOOK_SECRET``: ``whsec_`` and the base64 of 24 to 64 random
+    bytes. Anything else stops the worker at start with a :class:`SettingsError` (the value is not repeated)."""
+    try:
+        key = base64.b64decode(secret.removeprefix(WEBHOOK_SECRET_PREFIX), validate=True)
+    except ValueError:
+        key = b""
+    if not secret.startswith(WEBHOOK_SECRET_PREFIX) or not 24 <= len(key) <= 64:
+        raise SettingsError(
+            "THUISZITTERS_WEBHOOK_SECRET: moet 'whsec_' zijn, gevolgd door de base64 van 24 tot 64 willekeurige "
+            "bytes (zie docs/operations.md, 'Webhooks')"
+        )
+    return Webhook(key)
+
+
 class WebhookKanaal:
-    """A JSON ``POST`` per notification to one webhook (a chat channel, a ticket system, a portal)."""
+    """A CloudEvent per notification, posted to one webhook (a chat channel, a ticket system, a portal).
+
+    The event (CloudEvents 1.0, structured JSON mode, :class:`~activities.outbound.BerichtEvent`) carries references
+    only: the case, the pupil's pseudonymous reference, the role, the template code and the register's key, never
+    the message's text or address. Its ``id`` is the notification's ``sleutel``, so a retry is the same event. Each
+    request is signed per Standard Webhooks (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``) with
+    ``THUISZITTERS_WEBHOOK_SECRET``; the bearer token, when set, goes along as before."""
 
     naam: Kanaal = "webhook"
 
     def __init__(self, settings: Settings, client: httpx.AsyncClient | None = None) -> None:
         self._settings = settings
+        self._signer = webhook_signer(settings.webhook_secret) if settings.webhook_secret else None
         self._client = client or httpx.AsyncClient(follow_redirects=False)
         self._owns_client = client is None
+
+    def event(self, b: Bericht, time: datetime) -> BerichtEvent:
+        """The notification as a CloudEvent (its attributes and references)."""
+        web = self._settings.web_public_url
+        return BerichtEvent(
+            specversion="1.0",
+            id=b.sleutel,
+            source=self._settings.webhook_bron,
+            type=CLOUDEVENT_TYPE_PREFIX + b.sjabloon.value,
+            subject=b.case_id,
+            time=time,
+            datacontenttype="application/json",
+            dataref=f"{web.rstrip('/')}/zaken/{quote(b.case_id, safe='')}" if web else None,
+            data=BerichtVerwijzing.of(b),
+        )
+
+    def request(self, b: Bericht, *, time: datetime, sent_at: datetime) -> tuple[dict[str, str], bytes]:
+        """The headers and body of the POST for ``b``, signed at ``sent_at``."""
+        if self._signer is None:
+            raise _not_configured(f"{_what(b)}: geen webhookgeheim ingesteld (THUISZITTERS_WEBHOOK_SECRET)")
+        event = self.event(b, time)
+        message = to_structured_event(CloudEvent(event.attributes(), event.data.model_dump(mode="json")))
+        headers = {
+            "Content-Type": f"{message.headers['content-type']}; charset=utf-8",
+            "Idempotency-Key": b.sleutel,
+            "webhook-id": b.sleutel,
+            "webhook-timestamp": str(int(sent_at.timestamp())),
+            "webhook-signature": self._signer.sign(b.sleutel, sent_at, message.body.decode("utf-8")),
+        }
+        if self._settings.webhook_token:
+            headers["Authorization"] = f"Bearer {self._settings.webhook_token}"
+        return headers, message.body
 
     async def deliver(self, b: Bericht, adres: str | None, onderwerp: str, tekst: str) -> None:
         url = self._settings.webhook_url
         if not url:
             raise _not_configured(f"{_what(b)}: geen webhook ingesteld (THUISZITTERS_WEBHOOK_URL)")
-        headers = {"Idempotency-Key": b.sleutel}
-        if self._settings.webhook_token:
-            headers["Authorization"] = f"Bearer {self._settings.webhook_token}"
-        body = {
-            "sleutel": b.sleutel,
-            "case_id": b.case_id,
-            "leerling_ref": b.leerling_ref,
-            "rol": b.rol.value,
-            "regio": b.regio.value,
-            "sector": b.sector.value,
-            "sjabloon": b.sjabloon.value,
-            "adres": adres,
-            "onderwerp": onderwerp,
-            "tekst": tekst,
-        }
+        # The moment the case handed the message over: the same for every attempt of the activity.
+        time = activity.info().scheduled_time if activity.in_activity() else datetime.now(UTC)
+        headers, body = self.request(b, time=time, sent_at=datetime.now(UTC))
         try:
-            response = await self._client.post(url, json=body, headers=headers, timeout=10.0)
+            response = await self._client.post(url, content=body, headers=headers, timeout=10.0)
         except httpx.TransportError as error:
             raise _transport_error(error, what=_what(b), temporary_type=BERICHT_TIJDELIJK_MISLUKT) from None
         failure = _sort_http_status(

@@ -72,6 +72,7 @@ class CaseActivities:
         """Connect to the register (``DATABASE_URL``), bring its schema up to date, and build the channels."""
         if not settings.database_url:
             raise SettingsError("instelling DATABASE_URL: verplicht voor de worker (het casusregister)")
+        channels = channels_for(settings)  # a channel's bad setting (the webhook secret) stops the start here
         register = await Register.connect(settings.database_url, max_size=settings.database_pool_max)
         try:
             applied = await register.migrate()
@@ -80,7 +81,7 @@ class CaseActivities:
             raise
         if applied:
             structlog.get_logger("thuiszitters.activities").info("migraties_toegepast", migraties=applied)
-        return cls(settings, register, owns_register=True)
+        return cls(settings, register, channels=channels, owns_register=True)
 
     async def close(self) -> None:
         await self.adapter.aclose()

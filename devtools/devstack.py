@@ -7,7 +7,8 @@ application, demo people and demo cases.
 2. the Temporal dev server with its state in ``.data/temporal/temporal.db`` (cases survive a restart), the
    project's search attributes and the Web UI;
 3. the codec server, so the Web UI and the CLI can show decrypted payloads;
-4. the worker (``python worker.py``), which brings the register's schema up to date;
+4. the worker (``python worker.py``), which brings the register's schema up to date and creates the Temporal
+   Schedules of the recurring work (retention every night, the coordinators' weekly report on Monday);
 5. the demo people (``examples/personen.csv``, loaded into the directory of people), each with a local account of
    the web application whose password is generated once and kept in ``.data/keys/demo_wachtwoorden.csv`` (mode
    0600; set again at every start, so the register and the file agree even after the register was reset);
@@ -67,7 +68,7 @@ from typing import IO, TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit, urlunsplit
 
 from devtools.binaries import temporal_cli
-from thuiszitters.settings import DEFAULT_TASK_QUEUE
+from thuiszitters.settings import DEFAULT_TASK_QUEUE, NO
 from workflows.search_attributes import ALL_KEYS, cli_flags
 
 if TYPE_CHECKING:
@@ -1312,6 +1313,9 @@ def summary(stack: DevStack) -> str:
         rows.append(
             ("Worker", f"taakwachtrij {stack.task_queue}" + (f"; metrics http://{metrics}/metrics" if metrics else ""))
         )
+        if stack.env.get("THUISZITTERS_SCHEDULES", "aan").strip().lower() not in NO:
+            # The worker creates them at its start: retention every night, the weekly report on Monday.
+            rows.append(("Schema's", f"{stack.ui_url}/namespaces/{NAMESPACE}/schedules (bewaartermijn, weekrapport)"))
     logs = f"{_show(stack.log_dir)}/"
     if stack.postgres is not None:
         logs += f" (PostgreSQL: {_show(stack.postgres.log_file)})"

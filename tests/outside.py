@@ -2,19 +2,26 @@
 
 - :class:`PartnerSystems`: a real aiohttp HTTP server that takes the registration calls of every system
   (``POST /{systeem}/{actie}``, or ``POST /{caller}/{systeem}/{actie}`` for a caller given a URL of its own, so
-  that the systems know which of several workers calls). It keeps every request as it arrived (``raw``) and, as a
-  real partner system does with an ``Idempotency-Key``, processes each key only once: a repeated key gets the first
-  answer again and is not processed twice (``received``). It can be told to misbehave for the next requests of a
-  path: answer 503, answer too late (after the client gave up, having processed the request all the same), drop
-  the connection without an answer, or refuse with 422. And it can hold the answer to the next requests of a path
-  or a caller until the test releases them (:meth:`PartnerSystems.hold`, :meth:`~PartnerSystems.held`,
-  :meth:`~PartnerSystems.release`): a test that must strike while calls are in flight strikes once it holds
-  some, instead of hoping a moment comes.
+  that the systems know which of several workers calls). It checks every request against the outbound OpenAPI
+  document first (:mod:`tests.outbound`): one that does not match is refused with 400 and kept in ``violations``,
+  and leaving the ``async with`` with violations left fails the test. It keeps every request as it arrived
+  (``raw``) and, as a real partner system does with an ``Idempotency-Key``, processes each key only once: a
+  repeated key gets the first answer again and is not processed twice (``received``). It can be told to misbehave
+  for the next requests of a path: answer 503, answer too late (after the client gave up, having processed the
+  request all the same), drop the connection without an answer, or refuse with 422. And it can hold the answer to
+  the next requests of a path or a caller until the test releases them (:meth:`PartnerSystems.hold`,
+  :meth:`~PartnerSystems.held`, :meth:`~PartnerSystems.release`): a test that must strike while calls are in
+  flight strikes once it holds some, instead of hoping a moment comes.
+- :class:`WebhookReceiver`: a real aiohttp HTTP server that takes the webhook channel's CloudEvents as a partner
+  would: it checks each request against the document's webhook, verifies its signature with the Standard Webhooks
+  library and the shared secret (401 when that fails), parses the event with the CloudEvents SDK, and keeps every
+  request (``raw``) and each event once per ``webhook-id`` (``events``). It can answer the next requests with an
+  error status.
 - :class:`MailServer`: a real aiosmtpd SMTP server that keeps every message that reached DATA (``raw``) and the
   accepted ones once per ``Message-ID`` (``messages``), as a receiving mail system that drops repeats does. It
   can hold its answer to DATA for the next messages, with the message accepted before or only after the wait.
 
-Both run on the test's own event loop: start them with ``async with``.
+They run on the test's own event loop: start them with ``async with``.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import email
 import itertools
+import json
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -33,6 +41,11 @@ from typing import Any, Self
 
 from aiohttp import web
 from aiosmtpd.smtp import SMTP
+from cloudevents.core.base import BaseCloudEvent
+from cloudevents.core.bindings.http import HTTPMessage, from_http_event
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from tests.outbound import OUTBOUND
 
 # ----------------------------------------------------------------------------------------------- HTTP partners
 
@@ -48,6 +61,10 @@ class Fault(Enum):
     """Reads the request and closes the connection without an answer, without processing it."""
     REFUSE = "422"
     """Refuses the request for good with 422 Unprocessable Content."""
+
+
+INVALID = "ongeldig"
+"""The outcome of a request that does not match the outbound OpenAPI document (answered 400)."""
 
 
 @dataclass
@@ -92,6 +109,9 @@ class PartnerSystems:
     def __init__(self, *, slow_seconds: float = 2.0) -> None:
         self.slow_seconds = slow_seconds
         self.raw: list[Receipt] = []
+        self.violations: list[tuple[Receipt, list[str]]] = []
+        """The requests that did not match the outbound OpenAPI document, with the reasons; a test that expects
+        them takes them with :meth:`take_violations`."""
         self.holding: list[Receipt] = []
         """The requests whose answer is held right now, in the order they arrived."""
         self._processed: dict[str, Receipt] = {}
@@ -135,6 +155,11 @@ class PartnerSystems:
         for fault in faults:
             self._faults[path].extend([fault] * times)
 
+    def take_violations(self) -> list[tuple[Receipt, list[str]]]:
+        """The requests refused for not matching the document so far (and forget them)."""
+        taken, self.violations = self.violations, []
+        return taken
+
     @property
     def received(self) -> list[Receipt]:
         """The requests the systems processed, once per ``Idempotency-Key``, in the order they were processed."""
@@ -168,10 +193,16 @@ class PartnerSystems:
         self.release()  # a held answer would keep the server from stopping
         if self._runner is not None:
             await self._runner.cleanup()
+        if exc_type is None and self.violations:
+            raise AssertionError(
+                "verzoeken die niet passen bij docs/api/uitgaand.openapi.json:\n"
+                + "\n".join(f"{receipt.path}: {'; '.join(errors)}" for receipt, errors in self.violations)
+            )
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        raw_body = await request.read()
         try:
-            body: Any = await request.json()
+            body: Any = json.loads(raw_body)
         except ValueError:
             body = None
         systeem, actie = request.match_info["systeem"], request.match_info["actie"]
@@ -185,6 +216,13 @@ class PartnerSystems:
             caller=request.match_info.get("caller"),
         )
         self.raw.append(receipt)
+        errors = OUTBOUND.registration_errors(
+            systeem=systeem, actie=actie, headers=request.headers, body=raw_body, method=request.method
+        )
+        if errors:
+            receipt.outcome = INVALID
+            self.violations.append((receipt, errors))
+            return web.json_response({"fout": "verzoek past niet bij de beschrijving", "redenen": errors}, status=400)
         faults = self._faults.get(receipt.path)
         fault = faults.popleft() if faults else None
         if fault is not None:
@@ -226,6 +264,93 @@ class PartnerSystems:
 def _case(receipt: Receipt) -> str | None:
     body = receipt.body
     return body.get("case_id") if isinstance(body, dict) else None
+
+
+# ------------------------------------------------------------------------------------------- webhook receiver
+
+
+@dataclass
+class WebhookDelivery:
+    """One webhook request as it reached the receiver."""
+
+    headers: dict[str, str]
+    """The request's headers, names in lower case."""
+    body: bytes
+    verified: bool = False
+    """True when its Standard Webhooks signature held."""
+    event: BaseCloudEvent | None = None
+    """The CloudEvent, as the SDK reads it from a verified request."""
+    outcome: str = ""
+    """'ontvangen', 'herhaling' (a webhook-id seen before), 'ongeldig', 'niet_ondertekend' or an error status."""
+
+
+class WebhookReceiver:
+    """A partner's webhook endpoint (``POST /berichten``) with its shared Standard Webhooks secret."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+        self.raw: list[WebhookDelivery] = []
+        self.events: dict[str, BaseCloudEvent] = {}
+        """The verified events, once per ``webhook-id``, in the order they came."""
+        self.violations: list[tuple[WebhookDelivery, list[str]]] = []
+        """Requests that did not match the document's webhook; a test that expects them takes them with
+        :meth:`take_violations`, and any left fail the test on leaving ``async with``."""
+        self._statuses: deque[int] = deque()
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    def fail_next(self, *statuses: int) -> None:
+        """Answer the next verified requests with these statuses (a 503, a 429, ...) instead of taking them."""
+        self._statuses.extend(statuses)
+
+    def take_violations(self) -> list[tuple[WebhookDelivery, list[str]]]:
+        taken, self.violations = self.violations, []
+        return taken
+
+    async def __aenter__(self) -> Self:
+        app = web.Application()
+        app.router.add_post("/berichten", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/berichten"
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if exc_type is None and self.violations:
+            raise AssertionError(
+                "webhookverzoeken die niet passen bij docs/api/uitgaand.openapi.json:\n"
+                + "\n".join("; ".join(errors) for _, errors in self.violations)
+            )
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        delivery = WebhookDelivery(headers={key.lower(): value for key, value in request.headers.items()}, body=body)
+        self.raw.append(delivery)
+        if errors := OUTBOUND.webhook_errors(headers=request.headers, body=body, method=request.method):
+            delivery.outcome = INVALID
+            self.violations.append((delivery, errors))
+            return web.json_response({"fout": "verzoek past niet bij de beschrijving"}, status=400)
+        try:
+            Webhook(self.secret).verify(body, delivery.headers)
+        except WebhookVerificationError:
+            delivery.outcome = "niet_ondertekend"
+            return web.json_response({"fout": "handtekening klopt niet"}, status=401)
+        delivery.verified = True
+        delivery.event = from_http_event(HTTPMessage(headers=delivery.headers, body=body))
+        if self._statuses:
+            status = self._statuses.popleft()
+            delivery.outcome = str(status)
+            return web.json_response({"fout": "later opnieuw"}, status=status)
+        webhook_id = delivery.headers["webhook-id"]
+        delivery.outcome = "herhaling" if webhook_id in self.events else "ontvangen"
+        self.events.setdefault(webhook_id, delivery.event)
+        return web.Response(status=204)
 
 
 # ------------------------------------------------------------------------------------------------ SMTP server

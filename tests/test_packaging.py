@@ -25,10 +25,12 @@ SCRIPTS = {
     "thuiszitters",
     "thuiszitters-rapport",
     "thuiszitters-bewaartermijn",
+    "thuiszitters-schema",
     "thuiszitters-codec-server",
     "thuiszitters-personen",
     "thuiszitters-audit",
     "thuiszitters-web",
+    "thuiszitters-api",
 }
 
 

@@ -42,6 +42,9 @@ DEFAULT_TASK_QUEUE = "thuiszitters"
 DEFAULT_MAX_CACHED_WORKFLOWS = 4_000
 DEFAULT_PERIOD_DAYS = 730
 """The retention period (bewaartermijn) of closed cases in the register: two years."""
+DEFAULT_WEBHOOK_BRON = "urn:nld:gemeente-rotterdam.thuiszitters"
+"""The CloudEvents ``source`` of the webhooks: a URN in the ``nld`` namespace (NL GOV profile for CloudEvents); with
+the municipality's OIN it becomes ``urn:nld:oin:<OIN>:systeem:thuiszitters``."""
 
 NOT_SETTINGS: Final = frozenset(
     {
@@ -136,6 +139,9 @@ class Settings(BaseSettings):
     database_url: Secret = Field(default=None, alias="DATABASE_URL")
     database_pool_max: int = Field(default=10, ge=1, le=200)
     task_queue: str = DEFAULT_TASK_QUEUE
+    # The worker creates or updates the Temporal Schedules of the recurring work at start (retention, weekly report;
+    # thuiszitters.temporal.schedules); off for a worker that must leave them alone.
+    schedules: OnOff = "aan"
     # Logs and metrics.
     log_format: Literal["console", "json"] = "console"
     log_level: str = "info"  # checked by thuiszitters.logs, which knows the level names
@@ -170,6 +176,13 @@ class Settings(BaseSettings):
     web_oidc_client_id: str = "thuiszitters-web"
     web_oidc_client_secret: Secret = None
     web_lokale_accounts: YesNo = False
+    # The API for other services (thuiszitters.api; docs/api.md): the secret that signs the access tokens of its own
+    # token endpoint (none: it gives out no tokens, only the OpenID provider's are accepted), how long those last, and
+    # the OpenID provider whose access tokens for this audience it accepts.
+    api_token_secret: Secret = None
+    api_token_ttl: int = Field(default=300, ge=60, le=3600)
+    api_oidc_issuer: str | None = None
+    api_oidc_audience: str = "urn:thuiszitters:api"
     # Who runs the command line (thuiszitters.tools.cli) when --persoon is not given: their persoon_id in the
     # directory of people, whose role the authorisation policy checks and the audit log records.
     persoon: str | None = None
@@ -188,8 +201,12 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: Secret = None
     smtp_starttls: YesNo = False
+    # The webhook channel: a CloudEvent per message (references only), signed per Standard Webhooks with the secret
+    # ('whsec_' and base64 of 24 to 64 random bytes); the source names this system (a URN, NL GOV CloudEvents).
     webhook_url: str | None = None
     webhook_token: Secret = None
+    webhook_secret: Secret = None
+    webhook_bron: str = DEFAULT_WEBHOOK_BRON
     # Retention of closed cases in the register (thuiszitters.tools.retention).
     bewaartermijn_dagen: int = Field(default=DEFAULT_PERIOD_DAYS, ge=1)
     # Where secrets may lie as files, one per variable (for example /run/secrets).

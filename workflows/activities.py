@@ -1,10 +1,12 @@
-"""The activities a case calls, declared once: each one's name, argument and result.
+"""The activities the workflows call, declared once: each one's name, argument and result.
 
 The workflow calls them by these references (``workflow.execute_activity(activities.vastleggen, effect, ...)``), so
 the SDK takes the name and the result type from here and mypy checks what is passed in, while the workflow never
 imports the side-effect code (:mod:`activities.case_activities`, with the register and HTTP clients). That module
-implements exactly these names with exactly these types, as methods of ``CaseActivities``; a test holds the two
-together (``tests/activities/test_case_activities.py``).
+implements the case's names with exactly these types, as methods of ``CaseActivities``; the scheduled work's (the
+last section, called by :mod:`workflows.scheduled`) are methods of ``ScheduledActivities``
+(:mod:`activities.scheduled`). A test holds the declarations and the two classes together
+(``tests/activities/test_case_activities.py``).
 
 The names are recorded in every case's history: running cases and replays depend on them, so never change one.
 """
@@ -15,8 +17,10 @@ from temporalio import activity
 
 from workflows.effects import Bericht, Registratie, RegistratieUitkomst, Vastlegging, Verantwoordelijken
 from workflows.policy import Beleid
+from workflows.scheduled_work import Bewaartermijn, BewaartermijnSamenvatting, RegioRapport, WeekrapportRegio
 
 _DECLARATION_ONLY = "a declaration: the worker runs CaseActivities' implementation (activities/case_activities.py)"
+_SCHEDULED_ONLY = "a declaration: the worker runs ScheduledActivities' implementation (activities/scheduled.py)"
 
 
 @activity.defn(name="vastleggen")
@@ -49,3 +53,19 @@ async def verantwoordelijken(vraag: Verantwoordelijken) -> dict[str, str]:
     """The people responsible for a new case, per role, from the directory of people (an empty answer when the
     directory knows nobody for it)."""
     raise NotImplementedError(_DECLARATION_ONLY)
+
+
+# ------------------------------------------------------------------ scheduled work (workflows/scheduled.py)
+
+
+@activity.defn(name="bewaartermijn_toepassen")
+async def bewaartermijn_toepassen(opdracht: Bewaartermijn) -> BewaartermijnSamenvatting:
+    """Anonymise the closed cases of the register that are past the retention period, in one transaction, and say
+    how many (``thuiszitters.tools.retention``)."""
+    raise NotImplementedError(_SCHEDULED_ONLY)
+
+
+@activity.defn(name="weekrapport_versturen")
+async def weekrapport_versturen(opdracht: WeekrapportRegio) -> RegioRapport:
+    """Build one region's weekly report from the register and deliver it to the region's coordinators once."""
+    raise NotImplementedError(_SCHEDULED_ONLY)

@@ -1,21 +1,28 @@
-"""Registration calls over real HTTP (aiohttp on 127.0.0.1), recorded in a real PostgreSQL."""
+"""Registration calls over real HTTP (aiohttp on 127.0.0.1), recorded in a real PostgreSQL. The partner systems
+check every request against the outbound OpenAPI document (``docs/api/uitgaand.openapi.json``, :mod:`tests.outbound`)
+and refuse one that does not match; a test that leaves such a refusal unexamined fails."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from aiohttp import web
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.adapters import REGISTRATIE_GEWEIGERD, REGISTRATIE_TIJDELIJK_MISLUKT
+from activities.adapters import REGISTRATIE_GEWEIGERD, REGISTRATIE_TIJDELIJK_MISLUKT, HttpRegistratieAdapter
 from activities.case_activities import CaseActivities
+from activities.outbound import AANROEPEN
+from tests.outbound import OUTBOUND
+from tests.outside import INVALID, PartnerSystems
 from thuiszitters.register.store import Register
 from thuiszitters.settings import Endpoint, Settings
 from workflows.effects import Actie, Registratie, Systeem
@@ -27,7 +34,7 @@ CASE_ID = f"thuiszitter-{LEERLING}/case-1"
 
 @dataclass
 class FakeKindkans:
-    """A real HTTP server that answers as told and keeps what it received."""
+    """A real HTTP server that answers as told and keeps what it received, once it matches the document."""
 
     url: str = ""
     status: int = 201
@@ -35,13 +42,19 @@ class FakeKindkans:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     requests: list[dict[str, Any]] = field(default_factory=list)
+    violations: list[list[str]] = field(default_factory=list)
 
     async def handle(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        actie = request.match_info["actie"]
+        if errors := OUTBOUND.registration_errors(systeem="kindkans", actie=actie, headers=request.headers, body=raw):
+            self.violations.append(errors)
+            return web.json_response({"fout": "verzoek past niet bij de beschrijving"}, status=400)
         self.requests.append(
             {
                 "path": request.path,
                 "headers": dict(request.headers),
-                "json": await request.json(),
+                "json": json.loads(raw),
             }
         )
         if self.delay:
@@ -62,6 +75,7 @@ async def kindkans() -> AsyncIterator[FakeKindkans]:
     system.url = f"http://127.0.0.1:{port}/api/v1"
     yield system
     await runner.cleanup()
+    assert system.violations == [], "verzoeken die niet passen bij docs/api/uitgaand.openapi.json"
 
 
 @pytest.fixture
@@ -86,7 +100,13 @@ def registratie(sleutel: str = f"{CASE_ID}/3/kindkans_hulpvraag") -> Registratie
         leerling_ref=LEERLING,
         systeem=Systeem.KINDKANS,
         actie=Actie.HULPVRAAG_AANMAKEN,
-        gegevens={"startdatum": date(2025, 2, 3), "school_brin": "12AB", "status": "thuiszitter"},
+        gegevens={
+            "startdatum": date(2025, 2, 3),
+            "school_brin": "12AB",
+            "status": "thuiszitter",
+            "sector": "PO",
+            "regio": "Noord",
+        },
     )
 
 
@@ -118,7 +138,13 @@ async def test_the_call_carries_json_bearer_token_and_idempotency_key(
         "leerling_ref": LEERLING,
         "case_id": CASE_ID,
         "actie": "hulpvraag_aanmaken",
-        "gegevens": {"startdatum": "2025-02-03", "school_brin": "12AB", "status": "thuiszitter"},
+        "gegevens": {
+            "startdatum": "2025-02-03",
+            "school_brin": "12AB",
+            "status": "thuiszitter",
+            "sector": "PO",
+            "regio": "Noord",
+        },
     }
     row = await register.registration(r.sleutel)
     assert row is not None
@@ -233,3 +259,166 @@ async def test_without_an_endpoint_nothing_is_sent_and_that_is_recorded(register
     row = await register.registration(r.sleutel)
     assert row is not None
     assert row.pogingen == 1
+
+
+# --------------------------------------------------------------------------------- against the outbound document
+
+GEGEVENS_PER_AANROEP: dict[tuple[Systeem, Actie], list[dict[str, Any]]] = {
+    (Systeem.LEERPLICHT, Actie.MELDING_VOLLEDIG_VERZUIM): [
+        {"startdatum": date(2025, 2, 3), "school_brin": "12AB", "sector": "PO"},
+        {"startdatum": "2025-02-03", "sector": "VO"},
+    ],
+    (Systeem.KINDKANS, Actie.HULPVRAAG_AANMAKEN): [
+        {"startdatum": "2025-02-03", "status": "thuiszitter", "school_brin": "12AB", "sector": "PO", "regio": "Noord"}
+    ],
+    (Systeem.KINDKANS, Actie.HULPVRAAG_BIJWERKEN): [
+        {"startdatum": "2025-01-27"},
+        {"gebeurtenis": "oudergesprek", "fase": 2},
+        {"gebeurtenis": "passende_plek", "fase": 4},
+        {"route": "3.3", "variant": "tlv_so"},
+        {"route": "3.1"},
+    ],
+    (Systeem.KINDKANS, Actie.HULPVRAAG_AFSLUITEN): [{"uitkomst": "terug_op_school"}],
+    (Systeem.KINDKANS, Actie.HULPVRAAG_INTREKKEN): [{"uitkomst": "ingetrokken"}, {"uitkomst": "naar_vo"}],
+    (Systeem.SISA, Actie.SIGNAAL): [{}],
+    (Systeem.TASKFORCE, Actie.AANMELDING): [
+        {"regio": "Zuid", "sector": "VO", "weken_thuis": 13},
+        {
+            "regio": "Noord",
+            "sector": "PO",
+            "weken_thuis": 12,
+            "reden_code": "geen_passende_plek",
+            "bespreking_op": "2025-05-14",
+        },
+    ],
+    (Systeem.CENTRALE_AANMELDROUTE, Actie.AANMELDING): [{"soort_onderwijs": "SBO", "school_brin": "12AB"}],
+}
+"""What the procedure sends per call (``workflows/steps.py``, ``events.py``, ``events_v2.py``, ``firing.py``)."""
+
+
+def test_every_call_of_the_procedure_is_in_the_document_and_here() -> None:
+    assert set(GEGEVENS_PER_AANROEP) == set(AANROEPEN)
+    paths = set(OUTBOUND.document["paths"])
+    assert paths == {f"/{systeem.value}/{actie.value}" for systeem, actie in AANROEPEN}
+    assert {systeem for systeem, _ in AANROEPEN} == set(Systeem)
+
+
+@pytest.mark.parametrize(
+    ("systeem", "actie", "gegevens"),
+    [(systeem, actie, gegevens) for (systeem, actie), all_ in GEGEVENS_PER_AANROEP.items() for gegevens in all_],
+)
+async def test_every_call_the_adapter_makes_matches_the_document(
+    systeem: Systeem, actie: Actie, gegevens: dict[str, Any]
+) -> None:
+    async with PartnerSystems() as partner:
+        settings = Settings(endpoints={systeem: Endpoint(url=partner.url_of(systeem.value), token=TOKEN)})
+        adapter = HttpRegistratieAdapter(settings)
+        try:
+            r = Registratie(
+                sleutel=f"{CASE_ID}:4:{systeem.value}.{actie.value}",
+                case_id=CASE_ID,
+                leerling_ref=LEERLING,
+                systeem=systeem,
+                actie=actie,
+                gegevens=gegevens,
+            )
+            outcome = await adapter.send(r)
+        finally:
+            await adapter.aclose()
+        assert outcome.verzonden is True
+        [receipt] = partner.received
+        assert receipt.outcome == "verwerkt"
+        assert outcome.kenmerk == receipt.kenmerk
+
+
+async def test_the_adapter_without_a_token_matches_the_document_too() -> None:
+    async with PartnerSystems() as partner:
+        settings = Settings(endpoints={Systeem.SISA: Endpoint(url=partner.url_of("sisa"))})
+        adapter = HttpRegistratieAdapter(settings)
+        try:
+            r = Registratie(
+                sleutel=f"{CASE_ID}:2:sisa.signaal",
+                case_id=CASE_ID,
+                leerling_ref=LEERLING,
+                systeem=Systeem.SISA,
+                actie=Actie.SIGNAAL,
+            )
+            assert (await adapter.send(r)).verzonden is True
+        finally:
+            await adapter.aclose()
+        [receipt] = partner.received
+        assert receipt.authorization is None
+
+
+@pytest.mark.parametrize(
+    ("wrong", "path", "headers", "body", "reason"),
+    [
+        (
+            "a field the document does not name",
+            "/kindkans/hulpvraag_aanmaken",
+            {"Idempotency-Key": "k1"},
+            {
+                "leerling_ref": LEERLING,
+                "case_id": CASE_ID,
+                "actie": "hulpvraag_aanmaken",
+                "gegevens": {
+                    "startdatum": "2025-02-03",
+                    "status": "thuiszitter",
+                    "sector": "PO",
+                    "regio": "Noord",
+                    "naam": "Jan Jansen",
+                },
+            },
+            "'naam' was unexpected",
+        ),
+        (
+            "no Idempotency-Key",
+            "/sisa/signaal",
+            {},
+            {"leerling_ref": LEERLING, "case_id": CASE_ID, "actie": "signaal", "gegevens": {}},
+            "Idempotency-Key",
+        ),
+        (
+            "a date that is no date",
+            "/leerplicht/melding_volledig_verzuim",
+            {"Idempotency-Key": "k3"},
+            {
+                "leerling_ref": LEERLING,
+                "case_id": CASE_ID,
+                "actie": "melding_volledig_verzuim",
+                "gegevens": {"startdatum": "3 februari", "sector": "PO"},
+            },
+            "is not a 'date'",
+        ),
+        (
+            "an action another system takes",
+            "/sisa/hulpvraag_aanmaken",
+            {"Idempotency-Key": "k4"},
+            {"leerling_ref": LEERLING, "case_id": CASE_ID, "actie": "hulpvraag_aanmaken", "gegevens": {}},
+            "Path not found",
+        ),
+        (
+            "the action in the body differs from the path",
+            "/sisa/signaal",
+            {"Idempotency-Key": "k5"},
+            {"leerling_ref": LEERLING, "case_id": CASE_ID, "actie": "aanmelding", "gegevens": {}},
+            "'signaal' was expected",
+        ),
+    ],
+)
+async def test_the_partner_refuses_a_request_that_does_not_match_the_document(
+    wrong: str, path: str, headers: dict[str, str], body: dict[str, Any], reason: str
+) -> None:
+    async with PartnerSystems() as partner, httpx.AsyncClient() as client:
+        response = await client.post(partner.base_url + path, json=body, headers=headers)
+        assert response.status_code == 400, wrong
+        [(receipt, errors)] = partner.take_violations()
+        assert receipt.outcome == INVALID
+        assert reason in "\n".join(errors), errors
+        assert partner.received == []
+
+
+async def test_a_request_that_does_not_match_fails_the_test_that_made_it() -> None:
+    with pytest.raises(AssertionError, match=r"niet passen bij docs/api/uitgaand\.openapi\.json"):
+        async with PartnerSystems() as partner, httpx.AsyncClient() as client:
+            await client.post(partner.url_of("sisa") + "/signaal", json={"leerling_ref": LEERLING})

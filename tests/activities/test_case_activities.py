@@ -1,7 +1,8 @@
-"""``CaseActivities`` implements exactly the activities the workflow declares (``workflows/activities.py``): the same
-names, the same argument and result types, none missing and none extra, and the workflow calls no activity but by
-reference to a declaration. A drift between the two would only show at run time (an activity type no worker serves,
-a result decoded as the wrong type), so it fails here.
+"""``CaseActivities`` and ``ScheduledActivities`` together implement exactly the activities the workflows declare
+(``workflows/activities.py``), each activity in one of them: the same names, the same argument and result types,
+none missing and none extra, and no workflow calls an activity but by reference to a declaration. A drift between
+the two would only show at run time (an activity type no worker serves, a result decoded as the wrong type), so it
+fails here.
 
 The SDK's activity definition (``temporalio.activity._Definition``) is read here because it is what the SDK itself
 takes from a function on both sides (the name it schedules, the types it converts with); only tests may use it.
@@ -17,11 +18,13 @@ from typing import Any
 from temporalio import activity
 
 from activities.case_activities import CaseActivities
+from activities.scheduled import ScheduledActivities
 from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings
 from workflows import activities as declared_activities
 from workflows.effects import Bericht, Registratie, RegistratieUitkomst, Vastlegging, Verantwoordelijken
 from workflows.policy import Beleid
+from workflows.scheduled_work import Bewaartermijn, BewaartermijnSamenvatting, RegioRapport, WeekrapportRegio
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 STARTS_AN_ACTIVITY = {
@@ -64,10 +67,14 @@ def mismatches(declared: Iterable[Callable[..., Any]], implemented: Iterable[Cal
     return sorted(problems)
 
 
-async def test_the_case_activities_implement_exactly_what_the_workflow_declares(register: Register) -> None:
+async def test_the_activity_classes_implement_exactly_what_the_workflows_declare(register: Register) -> None:
     implementation = CaseActivities(Settings(), register)
+    scheduled = ScheduledActivities(Settings(), register)
     try:
-        assert mismatches(declarations(), implementation.all()) == []
+        assert mismatches(declarations(), [*implementation.all(), *scheduled.all()]) == []
+        case_names, scheduled_names = definitions(implementation.all()).keys(), definitions(scheduled.all()).keys()
+        assert not case_names & scheduled_names, "an activity implemented twice: which one would the worker run?"
+        assert scheduled_names == {"bewaartermijn_toepassen", "weekrapport_versturen"}
     finally:
         await implementation.close()
 
@@ -81,6 +88,8 @@ def test_the_declarations_keep_the_names_running_cases_recorded() -> None:
         "berichten": ([Bericht], type(None)),
         "huidig_beleid": ([], Beleid),
         "verantwoordelijken": ([Verantwoordelijken], dict[str, str]),
+        "bewaartermijn_toepassen": ([Bewaartermijn], BewaartermijnSamenvatting),
+        "weekrapport_versturen": ([WeekrapportRegio], RegioRapport),
     }
 
 
@@ -105,7 +114,7 @@ class Drifted:
         return {}
 
 
-def test_the_check_finds_every_kind_of_drift() -> None:
+async def test_the_check_finds_every_kind_of_drift(register: Register) -> None:
     drifted = Drifted()
     implemented: list[Callable[..., Any]] = [
         drifted.vastleggen,
@@ -113,6 +122,7 @@ def test_the_check_finds_every_kind_of_drift() -> None:
         drifted.berichten,
         drifted.huidig_beleid,
         drifted.verantwoordelijken,
+        *ScheduledActivities(Settings(), register).all(),
     ]
     problems = mismatches(declarations(), implemented)
     assert [problem.split(":")[0] for problem in problems] == [

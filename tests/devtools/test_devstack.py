@@ -610,6 +610,20 @@ def open_case_ids(stack: DevStack) -> set[str]:
     return {item["execution"]["workflowId"] for item in json.loads(result.stdout or "[]")}
 
 
+SCHEDULE_IDS = ("thuiszitters-bewaartermijn", "thuiszitters-weekrapport")
+
+
+def schedule_paused(stack: DevStack, schedule_id: str) -> bool:
+    """Whether the schedule is paused, once the worker (which sets it up just after it starts polling) has made it."""
+    deadline = time.monotonic() + 30
+    while True:
+        described = temporal_cli(stack, "schedule", "describe", "--schedule-id", schedule_id, "--output", "json")
+        if described.returncode == 0:
+            return bool(json.loads(described.stdout)["schedule"]["state"].get("paused", False))
+        assert time.monotonic() < deadline, described.stderr
+        time.sleep(0.5)
+
+
 def test_worker_takes_the_demo_cases_and_they_survive_a_restart(stack_dir: Path) -> None:
     """Also the web application with the demo people's accounts: each logs in with the password of the file, which
     the second start reuses, and sets again in a register that has lost the accounts in between."""
@@ -656,6 +670,26 @@ def test_worker_takes_the_demo_cases_and_they_survive_a_restart(stack_dir: Path)
             assert str(password_file) in said
             assert f"THUISZITTERS_PERSOON={DEMO_CLI_PERSON}" in stack.env_file.read_text().splitlines()
             assert not any(password in said for _, password in passwords.values())
+
+            # The worker set up the schedules of the recurring work, shown under Schedules in the Web UI; a pause
+            # made there (or with the CLI) in the first round outlasts the restart.
+            assert f"{stack.ui_url}/namespaces/default/schedules" in said
+            paused = {name: schedule_paused(stack, name) for name in SCHEDULE_IDS}
+            if round_ == "eerste start":
+                assert paused == {"thuiszitters-bewaartermijn": False, "thuiszitters-weekrapport": False}
+                toggled = temporal_cli(
+                    stack,
+                    "schedule",
+                    "toggle",
+                    "--schedule-id",
+                    "thuiszitters-weekrapport",
+                    "--pause",
+                    "--reason",
+                    "vakantie",
+                )
+                assert toggled.returncode == 0, toggled.stderr
+            else:
+                assert paused == {"thuiszitters-bewaartermijn": False, "thuiszitters-weekrapport": True}
             if round_ == "eerste start":
                 # The register loses the accounts (as when it is reset): the next start sets them again.
                 assert stack.database_url is not None

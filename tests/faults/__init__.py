@@ -55,7 +55,6 @@ from workflows.contract import Aanmelding, CaseStatus, workflow_id_for
 from workflows.effects import Bericht, Registratie, Systeem, Vastlegging
 from workflows.policy import DEFAULT_BELEID
 from workflows.rules import CaseState
-from workflows.thuiszitter import ThuiszitterWorkflow
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -667,9 +666,11 @@ class Batch:
         """Take on cases that were started elsewhere (by the intake script)."""
 
         async def one(case: DrivenCase) -> None:
-            handle = self.client.get_workflow_handle_for(ThuiszitterWorkflow.run, case.workflow_id)
+            handle: WorkflowHandle[Any, CaseStatus] = self.client.get_workflow_handle(
+                case.workflow_id, result_type=CaseStatus
+            )
             description = await handle.describe()
-            case.handle = cast(WorkflowHandle[Any, CaseStatus], handle)
+            case.handle = handle
             case.run_id = description.run_id
 
         await bounded(one(case) for case in self.cases)

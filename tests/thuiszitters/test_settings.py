@@ -3,6 +3,7 @@ docs/operations.md that documents each setting once."""
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -42,6 +43,7 @@ from workflows.effects import Systeem
 
 ROOT = REPO
 KEYS = f"k1:{generate_key()}"
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"webhookgeheim-van-32-bytes-lang!").decode()
 
 SAMPLES: dict[str, tuple[str, Any]] = {
     "database_url": ("postgresql://register@db:5432/thuiszitters", "postgresql://register@db:5432/thuiszitters"),
@@ -60,6 +62,10 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "web_oidc_client_id": ("thuiszitters-web-acceptatie", "thuiszitters-web-acceptatie"),
     "web_oidc_client_secret": ("web-client-geheim", "web-client-geheim"),
     "web_lokale_accounts": ("ja", True),
+    "api_token_secret": ("tokengeheim-van-minstens-32-tekens-lang", "tokengeheim-van-minstens-32-tekens-lang"),
+    "api_token_ttl": ("600", 600),
+    "api_oidc_issuer": ("https://login.example.org", "https://login.example.org"),
+    "api_oidc_audience": ("urn:thuiszitters:api-acceptatie", "urn:thuiszitters:api-acceptatie"),
     "persoon": ("coordinator-noord-01", "coordinator-noord-01"),
     "adressering": ("personen", "personen"),
     "log_format": ("json", "json"),
@@ -82,7 +88,10 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "smtp_starttls": ("ja", True),
     "webhook_url": ("https://hook.example.org/berichten", "https://hook.example.org/berichten"),
     "webhook_token": ("hook-token", "hook-token"),
+    "webhook_secret": (WEBHOOK_SECRET, WEBHOOK_SECRET),
+    "webhook_bron": ("urn:nld:oin:00000001234567890000:systeem:thuiszitters",) * 2,
     "bewaartermijn_dagen": ("365", 365),
+    "schedules": ("uit", "uit"),
 }
 """A value other than the default for every setting with a variable of its own, as text and as read."""
 
@@ -228,8 +237,10 @@ def test_the_secrets_are_the_keys_tokens_passwords_and_the_database_url() -> Non
         "THUISZITTERS_CODEC_SERVER_TOKEN",
         "THUISZITTERS_SMTP_PASSWORD",
         "THUISZITTERS_WEBHOOK_TOKEN",
+        "THUISZITTERS_WEBHOOK_SECRET",
         "THUISZITTERS_WEB_SESSION_SECRET",
         "THUISZITTERS_WEB_OIDC_CLIENT_SECRET",
+        "THUISZITTERS_API_TOKEN_SECRET",
         "THUISZITTERS_<SYSTEEM>_TOKEN",
     }
 

@@ -25,17 +25,21 @@ from thuiszitters.temporal.worker import WorkerTuning
 from workflows import activities, events, outbox, rules, steps
 from workflows.contract import Rol
 from workflows.effects import Effect, Sjabloon, Verantwoordelijken
+from workflows.scheduled import BewaartermijnWorkflow, WeekrapportWorkflow
 from workflows.thuiszitter import EFFECT_BATCH, ThuiszitterWorkflow
 
 HISTORY_DIR = Path(__file__).parent.parent / "histories"
-HISTORIES = sorted(HISTORY_DIR.rglob("*.json"))
+SCHEDULED_DIR = HISTORY_DIR / "scheduled"
+HISTORIES = sorted(path for path in HISTORY_DIR.rglob("*.json") if SCHEDULED_DIR not in path.parents)
 """Today's recordings, and below them, per patch, the recordings of cases that started before it."""
+SCHEDULED = sorted(SCHEDULED_DIR.glob("*.json"))
+"""The scheduled workflows' recordings (``python -m tests.histories.record_scheduled``)."""
 CURRENT = sorted(HISTORY_DIR.glob("*.json"))
 CONVERTER = build_data_converter(Settings(encryptie="uit"))
 
 
-def load(path: Path) -> WorkflowHistory:
-    return WorkflowHistory.from_json(f"thuiszitter-{path.stem}", json.loads(path.read_text()))
+def load(path: Path, *, prefix: str = "thuiszitter") -> WorkflowHistory:
+    return WorkflowHistory.from_json(f"{prefix}-{path.stem}", json.loads(path.read_text()))
 
 
 def replayer(runner: str = "sdk") -> Replayer:
@@ -47,6 +51,20 @@ def replayer(runner: str = "sdk") -> Replayer:
             workflows=[ThuiszitterWorkflow], data_converter=CONVERTER, workflow_runner=options["workflow_runner"]
         )
     return Replayer(workflows=[ThuiszitterWorkflow], data_converter=CONVERTER)
+
+
+@pytest.mark.parametrize("runner", ["sdk", "worker"])
+@pytest.mark.parametrize("path", SCHEDULED, ids=[p.stem for p in SCHEDULED])
+async def test_recorded_scheduled_workflow_replays(path: Path, runner: str) -> None:
+    assert {p.stem for p in SCHEDULED} == {"bewaartermijn", "weekrapport"}
+    options = WorkerTuning().worker_options() if runner == "worker" else {}
+    scheduled = Replayer(
+        workflows=[BewaartermijnWorkflow, WeekrapportWorkflow],
+        data_converter=CONVERTER,
+        **({"workflow_runner": options["workflow_runner"]} if options else {}),
+    )
+    result = await scheduled.replay_workflow(load(path, prefix="thuiszitters"), raise_on_replay_failure=False)
+    assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
 
 
 def test_every_kind_of_case_is_recorded() -> None:

@@ -62,6 +62,7 @@ def worker_environment(
             "TEMPORAL_NAMESPACE": "default",
             "DATABASE_URL": database_url,
             "THUISZITTERS_TASK_QUEUE": task_queue,
+            "THUISZITTERS_SCHEDULES": "uit",  # one per namespace: the shared dev server's belong to test_schedules
             "THUISZITTERS_CODEC_KEYS": settings.codec_keys or "",
             "THUISZITTERS_LOG_FORMAT": "json",
             "PYTHONUNBUFFERED": "1",

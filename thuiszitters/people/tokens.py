@@ -103,6 +103,9 @@ class _Issuer:
 class TokenVerifier:
     """Verifies access tokens of one issuer for one audience; one instance per process, shared by all requests.
 
+    ``roles_required`` False: a token need name no role (the API's clients have their role in the register); then
+    ``rol`` of the result is empty and ``client_id`` is the token's ``client_id`` or ``azp``.
+
     ``http``: an ``httpx.AsyncClient`` to fetch discovery and keys with (default: one of its own, closed by
     :meth:`aclose`)."""
 
@@ -112,6 +115,7 @@ class TokenVerifier:
         audience: str,
         allowed_roles: Iterable[str],
         *,
+        roles_required: bool = True,
         http: httpx.AsyncClient | None = None,
         leeway_seconds: int = DEFAULT_LEEWAY_SECONDS,
         cache_seconds: float = DEFAULT_CACHE_SECONDS,
@@ -123,8 +127,9 @@ class TokenVerifier:
         if not audience:
             raise ValueError("het publiek (audience) van tokens ontbreekt")
         roles = tuple(role.strip() for role in allowed_roles if role.strip())
-        if not roles:
+        if not roles and roles_required:
             raise ValueError("geen enkele rol toegestaan: noem er ten minste één")
+        self.roles_required = roles_required
         if unsafe := [alg for alg in algorithms if alg == "none" or alg.startswith("HS")]:
             raise ValueError(f"algoritmen zonder publieke sleutel zijn niet toegestaan: {', '.join(unsafe)}")
         self.issuer = issuer
@@ -174,6 +179,18 @@ class TokenVerifier:
         self._check_claims(claims)
         persoon_id = _persoon_id(claims.get("sub"))
         rollen = claimed_roles(claims)
+        if not self.roles_required:  # the caller decides the role itself (the API: from its client's row)
+            client_id = claims.get("client_id", claims.get("azp"))
+            return Verified(
+                persoon_id=persoon_id,
+                rol="",
+                rollen=rollen,
+                issuer=self.issuer,
+                client_id=client_id if isinstance(client_id, str) else None,
+                scopes=frozenset(str(claims.get("scope", "")).split()),
+                expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+                token_id=claims["jti"] if isinstance(claims.get("jti"), str) else None,
+            )
         if not rollen:
             raise TokenFout(
                 "token noemt geen rol (claim 'rol' of 'roles')",

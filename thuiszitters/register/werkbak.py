@@ -65,6 +65,11 @@ def _clause_sql(clause: ScopeClause, arguments: list[Any], c: str) -> str:
     if clause.toegewezen is not None:
         rol, persoon = clause.toegewezen
         conditions.append(f"{c}.toegewezen ->> {value(rol)}::text = {value(persoon)}::text")
+    if clause.open_taak_voor is not None:
+        conditions.append(
+            f"EXISTS (SELECT 1 FROM tasks ot WHERE ot.case_id = {c}.case_id AND ot.gesloten_op IS NULL "
+            f"AND ot.rol = {value(clause.open_taak_voor)}::text)"
+        )
     return "(" + " AND ".join(conditions) + ")" if conditions else "true"
 
 
@@ -285,3 +290,73 @@ async def case_view(
         tijdlijn_totaal=int(totaal or 0),
         dossier=DossierRow.model_validate(dict(dossier)) if dossier is not None else None,
     )
+
+
+# ------------------------------------------------------------------------------------------- tasks for the API
+
+
+async def tasks_in_scope(
+    pool: asyncpg.Pool[asyncpg.Record],
+    scope: ScopeFilter,
+    *,
+    rol: str | None = None,
+    school: str | None = None,
+    te_laat: bool | None = None,
+    limit: int = MAX_TASKS,
+    op: date | None = None,
+) -> list[OpenTaskRow]:
+    """Open tasks of open cases within ``scope``: of one role or school, only overdue ones (``te_laat=True``) or
+    only those not overdue (False); overdue first, then by due date."""
+    arguments: list[Any] = [op]
+    today = _TODAY.format(1)
+    conditions = ["t.gesloten_op IS NULL", "NOT c.afgesloten", scope_sql(scope, arguments)]
+    for column, value in (("t.rol", rol), ("c.school_brin", school)):
+        if value is not None:
+            arguments.append(value)
+            conditions.append(f"{column} = ${len(arguments)}")
+    if te_laat is True:
+        conditions.append(f"t.uiterlijk < {today}")
+    elif te_laat is False:
+        conditions.append(f"(t.uiterlijk IS NULL OR t.uiterlijk >= {today})")
+    arguments.append(limit)
+    rows = await pool.fetch(
+        f"""
+        SELECT t.id, t.case_id, c.workflow_id, c.leerling_ref, c.sector, c.regio, c.school_brin, c.fase,
+               c.startdatum, t.taak_id, t.rol, t.taak, t.omschrijving, t.uiterlijk,
+               COALESCE(t.uiterlijk < {today}, false) AS te_laat, t.toegewezen_aan, t.geopend_op
+        FROM tasks t JOIN cases c ON c.case_id = t.case_id
+        WHERE {" AND ".join(conditions)}
+        ORDER BY t.uiterlijk NULLS LAST, t.id
+        LIMIT ${len(arguments)}
+        """,
+        *arguments,
+    )
+    return [OpenTaskRow.model_validate(dict(row)) for row in rows]
+
+
+async def latest_case_of(pool: asyncpg.Pool[asyncpg.Record], leerling_ref: str) -> CaseRow | None:
+    """The pupil's latest case in the register (an open one, else the last closed one)."""
+    row = await pool.fetchrow(
+        "SELECT * FROM cases WHERE leerling_ref = $1 ORDER BY afgesloten, geopend_op DESC LIMIT 1", leerling_ref
+    )
+    return CaseRow.model_validate(dict(row)) if row is not None else None
+
+
+async def timeline_page(
+    pool: asyncpg.Pool[asyncpg.Record], case_id: str, *, pagina: int, per_pagina: int
+) -> tuple[list[EventRow], int]:
+    """One page of a case's timeline, newest first, and the number of lines in all."""
+    rows = await pool.fetch(
+        """
+        SELECT *, count(*) OVER () AS totaal FROM case_events WHERE case_id = $1
+        ORDER BY volgnummer DESC LIMIT $2 OFFSET $3
+        """,
+        case_id,
+        per_pagina,
+        (max(pagina, 1) - 1) * per_pagina,
+    )
+    if rows:
+        totaal = int(rows[0]["totaal"])
+    else:
+        totaal = int(await pool.fetchval("SELECT count(*) FROM case_events WHERE case_id = $1", case_id) or 0)
+    return [EventRow.model_validate({k: v for k, v in dict(r).items() if k != "totaal"}) for r in rows], totaal

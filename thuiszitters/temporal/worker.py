@@ -1,10 +1,12 @@
-"""The worker: runs the case workflows and their activities on the ``thuiszitters`` task queue.
+"""The worker: runs the case workflows, the scheduled work and their activities on the ``thuiszitters`` task queue.
 
     thuiszitters-worker            run until SIGINT/SIGTERM, then shut down gracefully (or: python worker.py)
     thuiszitters-worker --check    health check: Temporal reachable, PostgreSQL reachable, migrations current
 
 Temporal connection settings come from ``temporalio.envconfig`` (``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``,
-profiles); the rest from ``THUISZITTERS_*`` and ``DATABASE_URL`` (see ``docs/operations.md``).
+profiles); the rest from ``THUISZITTERS_*`` and ``DATABASE_URL`` (see ``docs/operations.md``). At start it creates
+or updates the Temporal Schedules of the recurring work (:mod:`thuiszitters.temporal.schedules`) unless
+``THUISZITTERS_SCHEDULES=uit``.
 """
 
 from __future__ import annotations
@@ -20,14 +22,18 @@ from typing import Any
 
 import structlog
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.case_activities import CaseActivities
+from activities.scheduled import ScheduledActivities
 from thuiszitters.logs import configure_logging
 from thuiszitters.register.store import Register
 from thuiszitters.settings import DEFAULT_MAX_CACHED_WORKFLOWS as DEFAULT_MAX_CACHED_WORKFLOWS
 from thuiszitters.settings import Settings, SettingsError
 from thuiszitters.temporal.client import connect, metrics_runtime
+from thuiszitters.temporal.schedules import ensure_schedules
+from workflows.scheduled import BewaartermijnWorkflow, WeekrapportWorkflow
 from workflows.thuiszitter import ThuiszitterWorkflow
 
 GRACEFUL_SHUTDOWN = timedelta(seconds=30)
@@ -78,11 +84,14 @@ class WorkerTuning:
 def build_worker(
     client: Client, settings: Settings, activities: CaseActivities, tuning: WorkerTuning | None = None
 ) -> Worker:
+    """The cases and the scheduled work on one task queue, the scheduled activities sharing the case activities'
+    register."""
+    scheduled = ScheduledActivities(settings, activities.register)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[ThuiszitterWorkflow],
-        activities=activities.all(),
+        workflows=[ThuiszitterWorkflow, BewaartermijnWorkflow, WeekrapportWorkflow],
+        activities=[*activities.all(), *scheduled.all()],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         **(tuning or WorkerTuning.from_settings(settings)).worker_options(),
     )
@@ -102,11 +111,23 @@ async def run(settings: Settings, *, client: Client | None = None, stop: asyncio
                 namespace=client.namespace,
                 metrics=f"http://{settings.metrics_address}/metrics" if settings.metrics_address else None,
             )
+            if settings.schedules == "aan":
+                await _ensure_schedules(client, settings.task_queue)
             await stop.wait()
             log.info("worker stopt: lopende activiteiten krijgen tijd om af te ronden")
     finally:
         await activities.close()
     log.info("worker gestopt")
+
+
+async def _ensure_schedules(client: Client, task_queue: str) -> None:
+    """The schedules of the recurring work, up to date; a failure is logged, and the cases run on regardless."""
+    try:
+        outcomes = await ensure_schedules(client, task_queue)
+    except RPCError as error:
+        log.error("schema's niet ingericht", fout=f"{type(error).__name__}: {error}")
+        return
+    log.info("schema's ingericht", schemas=outcomes)
 
 
 async def check(settings: Settings) -> list[str]:

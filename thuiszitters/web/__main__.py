@@ -28,11 +28,13 @@ from typing import TextIO
 import uvicorn
 
 from thuiszitters.logs import configure_logging, get_logger
+from thuiszitters.people.tokens import TokenVerifier
 from thuiszitters.register.store import Register, RegisterFout, open_current
+from thuiszitters.server import create_server
 from thuiszitters.settings import Settings, SettingsError
 from thuiszitters.temporal.client import ConnectError, connect
 from thuiszitters.web.accounts import LocalAccounts, WachtwoordFout
-from thuiszitters.web.app import check_settings, create_app
+from thuiszitters.web.app import check_settings
 
 log = get_logger(__name__)
 
@@ -100,7 +102,12 @@ async def serve(settings: Settings) -> int:
         await register.close()
         return 2
     try:
-        app = create_app(settings, register, client=client)
+        verifier = (
+            TokenVerifier(settings.api_oidc_issuer, settings.api_oidc_audience, (), roles_required=False)
+            if settings.api_oidc_issuer
+            else None
+        )
+        app = create_server(settings, register, client=client, verifier=verifier)
         host, port = settings.web_host, settings.web_port
         if host not in LOOPBACK:
             log.warning("web_niet_lokaal", host=host, advies="zet een proxy met TLS voor de webapplicatie")

@@ -419,7 +419,7 @@ async def _case_response(
     per_page = lists.TIMELINE_PAGE
     pages = max(1, -(-view.tijdlijn_totaal // per_page))
     assignees = sorted({t.toegewezen_aan for t in view.open_taken if t.toegewezen_aan})
-    names = {
+    people = {
         row["persoon_id"]: row["naam"]
         for row in await web.register.pool.fetch(
             "SELECT persoon_id, naam FROM personen WHERE persoon_id = ANY($1::text[])", assignees
@@ -452,7 +452,7 @@ async def _case_response(
             "documentsoort": lambda code: label(code, DOCUMENTSOORT),
             "soort": lambda code: label(code, {}),
             "uitkomst": lambda code: label(code, UITKOMST),
-            "namen": names,
+            "namen": people,
             "taakteksten": task_texts,
             "zaak_url": case_url(case.case_id),
             "mijn_rol": ingelogd.actor.rol.value,

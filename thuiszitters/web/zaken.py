@@ -71,18 +71,22 @@ class Zaken:
     timeout: timedelta = ACTION_TIMEOUT
 
     async def send(self, case: CaseRow, name: str, payload: dict[str, Any], token: str) -> CaseStatus:
-        """Send event ``name`` to ``case`` once per ``token``; the case's new status. :class:`Afgewezen` with the
-        case's reason, :class:`Onbereikbaar` when no answer came."""
-        if self.client is None:
-            raise Onbereikbaar("geen verbinding met Temporal ingesteld")
+        """Send event ``name`` to ``case`` once per form ``token``; the case's new status. :class:`Afgewezen` with
+        the case's reason, :class:`Onbereikbaar` when no answer came."""
         if not TOKEN.match(token):
             raise ValueError("ongeldig formuliertoken")
+        return await self.send_once(case, name, payload, f"web-{token}")
+
+    async def send_once(self, case: CaseRow, name: str, payload: dict[str, Any], update_id: str) -> CaseStatus:
+        """Send event ``name`` to ``case`` as the update ``update_id``: the same id again is the same update."""
+        if self.client is None:
+            raise Onbereikbaar("geen verbinding met Temporal ingesteld")
         handle = case_handle(self.client, case)
         try:
             update = await handle.start_update(
                 name,
                 payload,
-                id=f"web-{token}",
+                id=update_id,
                 wait_for_stage=WorkflowUpdateStage.ACCEPTED,
                 result_type=CaseStatus,
                 rpc_timeout=self.timeout,
