@@ -27,7 +27,10 @@ Then, for each scenario, the project and the baseline one after the other:
 - werkbak: the web application (its own process, over HTTP): an action from the case page's form to the updated
   page with 1,000 open cases (``--action-cases``), then "Mijn taken" and the case page with 10,000 open cases and
   60,000 task rows in the register (``--open``), as a school, an SCP, a coordinator and Leerplicht load them
-  (:mod:`bench.werkbak`). Run it on its own (``--scenarios werkbak``): it writes straight into the register.
+  (:mod:`bench.werkbak`). Run it on its own (``--scenarios werkbak``): it writes straight into the register;
+- api: the API for other services (the same server process): an event as a direct update and through the API,
+  alternately, with 1,000 open cases (``--action-cases``), p50 and p99 of both (the API at most 1.15 times the
+  direct update); then 20 clients at once sending 2,000 events in all, none refused (:mod:`bench.api`).
 
 For intake and lifecycle it also notes the CPU time each process spent per case (Temporal, worker, PostgreSQL, the
 intake process). With ``--profile DIR`` py-spy samples the workers (and the intake processes) per scenario into
@@ -69,6 +72,7 @@ from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from bench import api as api_bench
 from bench import werkbak
 from bench.bare import BARE_WORKFLOW_TYPE, BarePlan, BareWorkflow, BareWorkflowWithSummaries, bare_workflow_id
 from devtools.devstack import Child, DevStack, StackConfig
@@ -85,7 +89,7 @@ from workflows.thuiszitter import ThuiszitterWorkflow
 REPO = Path(__file__).resolve().parent.parent
 HISTORIES = REPO / "tests" / "histories"
 BARE_QUEUE = "bench-bare"
-SCENARIOS = ("rules", "intake", "lifecycle", "latency", "scale", "replay", "werkbak")
+SCENARIOS = ("rules", "intake", "lifecycle", "latency", "scale", "replay", "werkbak", "api")
 RULES_MARKS = (10, 100, 1_000)
 """The events of a case at which the rules' cost per event is reported."""
 QUIET_LOAD = 1.0
@@ -744,25 +748,12 @@ class Bench:
         pool = await asyncpg.create_pool(self.stack.database_url, min_size=1, max_size=4)
         try:
             await werkbak.prepare_people(pool, [*werkbak.PAGE_READERS, werkbak.ACTOR])
-            say(f"werkbak: starting {action_cases:,} cases at school 99AA for the actions ...")
-            refs = [self.ref("wb", number) for number in range(action_cases)]
-            gate = asyncio.Semaphore(CLIENT_CONCURRENCY)
-
-            async def start(number: int, ref: str) -> None:
-                row = {**intake_row(ref, 1 + 2 * number), "school_brin": "99AA", "regio": "Noord"}
-                async with gate:
-                    await start_case(self.project, aanmelding(row), self.stack.task_queue)
-
-            await asyncio.gather(*(start(number, ref) for number, ref in enumerate(refs)))
-            prefix = f"Bwb-{self.run_id}-"
-            begun = time.monotonic()
-            while (done := await self.registered(prefix)) < action_cases and time.monotonic() - begun < 600:
-                say(f"werkbak: {done:,} of {action_cases:,} cases registered ...")
-                await asyncio.sleep(2)
-            await settle(self.worker_pid, what="werkbak")
+            refs = await self.open_cases_at_99aa(pool, action_cases)
             case_ids: list[str] = [
                 row["case_id"]
-                for row in await pool.fetch("SELECT case_id FROM cases WHERE leerling_ref LIKE $1", f"{prefix}%")
+                for row in await pool.fetch(
+                    "SELECT case_id FROM cases WHERE leerling_ref = ANY($1::text[]) AND NOT afgesloten", refs
+                )
             ]
             open_now = await pool.fetchval("SELECT count(*) FROM cases WHERE NOT afgesloten")
             actions = await werkbak.measure_actions(url, case_ids, rounds, say)
@@ -786,6 +777,69 @@ class Bench:
             self.results.notes.append(
                 "werkbak: open tasks per reader: " + ", ".join(f"{who} {n:,}" for who, n in sizes.items())
             )
+        finally:
+            await pool.close()
+
+    async def open_cases_at_99aa(self, pool: asyncpg.Pool[asyncpg.Record], count: int) -> list[str]:
+        """``count`` open cases at school 99AA in the register (started now when there are fewer); their refs."""
+        have: list[str] = [
+            row["leerling_ref"]
+            for row in await pool.fetch(
+                "SELECT leerling_ref FROM cases WHERE school_brin = '99AA' AND NOT afgesloten "
+                "AND workflow_id = 'thuiszitter-' || leerling_ref AND case_id NOT LIKE '%:run'"
+            )
+        ]
+        missing = count - len(have)
+        if missing > 0:
+            say(f"starting {missing:,} cases at school 99AA ...")
+            refs = [self.ref("open", number) for number in range(missing)]
+            gate = asyncio.Semaphore(CLIENT_CONCURRENCY)
+
+            async def start(number: int, ref: str) -> None:
+                row = {**intake_row(ref, 1 + 2 * number), "school_brin": "99AA", "regio": "Noord"}
+                async with gate:
+                    await start_case(self.project, aanmelding(row), self.stack.task_queue)
+
+            await asyncio.gather(*(start(number, ref) for number, ref in enumerate(refs)))
+            prefix = f"Bopen-{self.run_id}-"
+            begun = time.monotonic()
+            while (done := await self.registered(prefix)) < missing and time.monotonic() - begun < 600:
+                say(f"{done:,} of {missing:,} cases registered ...")
+                await asyncio.sleep(2)
+            await settle(self.worker_pid, what="open cases")
+            have += refs
+        return have[:count]
+
+    async def scenario_api(self, cases: int, rounds: int, clients: int = 20, events: int = 2_000) -> None:
+        url = self.stack.web_url
+        if url is None:
+            say("api: the stack runs no web application; skipped")
+            return
+        assert self.stack.database_url is not None
+        pool = await asyncpg.create_pool(self.stack.database_url, min_size=1, max_size=4)
+        try:
+            client_ids = await api_bench.prepare_clients(pool, clients)
+            refs = await self.open_cases_at_99aa(pool, cases)
+            open_now = await pool.fetchval("SELECT count(*) FROM cases WHERE NOT afgesloten")
+            say(f"api: {rounds} round trips each way with {open_now:,} open cases ...")
+            trips = await api_bench.round_trips(url, self.project, refs, rounds, say)
+            for share, name in ((0.5, "p50"), (0.99, "p99")):
+                figure = Figure(
+                    f"event round trip, API vs direct update, {open_now:,} open {name}",
+                    "ms",
+                    percentile(trips.api, share),
+                    percentile(trips.direct, share),
+                    "<= 1.15 x direct",
+                )
+                figure.met = percentile(trips.api, share) <= 1.15 * percentile(trips.direct, share)
+                self.results.add(figure)
+            say(f"api: {clients} clients at once, {events:,} events in all ...")
+            ok, failed, seconds = await api_bench.concurrent(url, client_ids, refs, events, say)
+            figure = Figure(f"API, {clients} clients at once: events answered 200 of {events:,}", "events", ok)
+            figure.target = "all, none refused"
+            figure.met = ok == events and failed == 0
+            self.results.add(figure)
+            self.results.add(Figure(f"API, {clients} clients at once: events per second", "events/s", ok / seconds))
         finally:
             await pool.close()
 
@@ -898,7 +952,9 @@ async def run(args: argparse.Namespace, command: str) -> Results:
         work = Path(folder)
         base_env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
         base_env.pop("THUISZITTERS_TASK_QUEUE", None)
-        config = StackConfig.on_free_ports(work / "stack", codec_server=False, demo=False, web="werkbak" in chosen)
+        config = StackConfig.on_free_ports(
+            work / "stack", codec_server=False, demo=False, web=bool({"werkbak", "api"} & set(chosen))
+        )
         stack = DevStack(config, base_env=base_env, say=say)
         with stack:
             bare_worker = Child(
@@ -928,6 +984,7 @@ async def run(args: argparse.Namespace, command: str) -> Results:
                     "replay": lambda: bench.scenario_replay(args.repeats),
                     "scale": lambda: bench.scenario_scale(args.open, args.updates),
                     "werkbak": lambda: bench.scenario_werkbak(args.open, args.action_cases, args.page_rounds),
+                    "api": lambda: bench.scenario_api(args.action_cases, args.updates),
                 }
                 for name, scenario in runs.items():
                     if name in chosen:

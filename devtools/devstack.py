@@ -11,9 +11,11 @@ application, demo people and demo cases.
    Schedules of the recurring work (retention every night, the coordinators' weekly report on Monday);
 5. the demo people (``examples/personen.csv``, loaded into the directory of people), each with a local account of
    the web application whose password is generated once and kept in ``.data/keys/demo_wachtwoorden.csv`` (mode
-   0600; set again at every start, so the register and the file agree even after the register was reset);
-6. the web application (``python -m thuiszitters.web``, default http://localhost:8000) with local accounts on and
-   its session cookie over plain http, signed with a secret kept in ``.data/keys/web_session_secret``; without a
+   0600; set again at every start, so the register and the file agree even after the register was reset), and the
+   demo clients of the API (``examples/api_clients.csv``) with secrets kept in ``.data/keys/api_clients.csv``;
+6. the web application with the API (``python -m thuiszitters.web``, default http://localhost:8000, the API at
+   ``/api``) with local accounts on and its session cookie over plain http, signed with a secret kept in
+   ``.data/keys/web_session_secret``, and the API's tokens signed with ``.data/keys/api_token_secret``; without a
    worker the stack brings the register's schema up to date itself first;
 7. the demo cases (``python starter.py``), from ``examples/demo_aanmeldingen.csv`` with its dates moved to lie just
    as far in the past today as they did when the file was written; the cases are assigned to the demo people at
@@ -94,6 +96,11 @@ DEMO_CLI_PERSON = "leerplicht-stad-01"
 """The demo person the CLI acts as with ``.data/dev.env``: Leerplicht for the whole city, who may read every case."""
 WEB_SESSION_SECRET = "web_session_secret"
 """The file in the keys folder with the secret that signs the web application's session cookie."""
+API_TOKEN_SECRET = "api_token_secret"
+"""The file in the keys folder with the secret that signs the API's access tokens."""
+DEMO_API_CLIENTS = Path("examples") / "api_clients.csv"
+API_CLIENT_SECRETS = "api_clients.csv"
+"""The demo API clients' secrets, in the keys folder: ``client_id,client_secret`` (generated once, mode 0600)."""
 ACCOUNT_WORKERS = 2
 """Demo passwords hashed at once (argon2 takes about a tenth of a second and 64 MiB each)."""
 
@@ -501,6 +508,7 @@ class DevStack:
         self.demo_file: Path | None = None
         self.demo_returncode: int | None = None
         self.demo_accounts: list[DemoAccount] = []
+        self.demo_api_clients = False
         """The demo people whose local account got its password from the file at this start."""
 
     # ----------------------------------------------------------------------------------------- what is where
@@ -568,6 +576,10 @@ class DevStack:
         return self.keys_dir / DEMO_PASSWORDS
 
     @property
+    def api_secrets_file(self) -> Path:
+        return self.keys_dir / API_CLIENT_SECRETS
+
+    @property
     def task_queue(self) -> str:
         return self._base_env.get("THUISZITTERS_TASK_QUEUE") or DEFAULT_TASK_QUEUE
 
@@ -630,6 +642,9 @@ class DevStack:
         env["THUISZITTERS_WEB_LOKALE_ACCOUNTS"] = "ja"
         env["THUISZITTERS_WEB_SESSION_SECRET"] = _read_or_create(
             self.keys_dir / WEB_SESSION_SECRET, lambda: secrets.token_urlsafe(48)
+        )
+        env["THUISZITTERS_API_TOKEN_SECRET"] = _read_or_create(
+            self.keys_dir / API_TOKEN_SECRET, lambda: secrets.token_urlsafe(48)
         )
         return env
 
@@ -715,6 +730,7 @@ class DevStack:
                 if self._load_people() and self.web_enabled:
                     self._check_abort()
                     self._set_demo_passwords()
+                    self._set_demo_api_clients()
             if self.web_enabled:
                 if not self.worker_enabled:
                     self._check_abort()
@@ -943,14 +959,38 @@ class DevStack:
             _write_private(self.demo_passwords_file, text)
         return accounts
 
-    def _set_demo_passwords(self) -> None:
-        """Give every demo person a local account with the password of the file (again: the register may have
-        been reset since). The passwords go to the helper on its standard input, never on a command line."""
-        accounts = self.demo_passwords()
-        self._say(f"Lokale accounts van de demo-personen instellen ({len(accounts)}) ...")
+    def demo_api_secrets(self) -> dict[str, str]:
+        """The secret of every demo client of ``examples/api_clients.csv``, kept in :attr:`api_secrets_file`; a
+        client the file lacks gets a new one, and the file is written again (mode 0600) only then."""
+        kept: dict[str, str] = {}
+        with contextlib.suppress(FileNotFoundError), self.api_secrets_file.open(newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                if row.get("client_id") and len((row.get("client_secret") or "").strip()) >= 32:
+                    kept[row["client_id"]] = row["client_secret"].strip()
+        with (self.root / DEMO_API_CLIENTS).open(newline="", encoding="utf-8") as source:
+            wanted = [(row.get("client_id") or "").strip() for row in csv.DictReader(source)]
+        chosen = {client_id: kept.get(client_id) or secrets.token_urlsafe(32) for client_id in wanted if client_id}
+        if chosen != kept:
+            lines = ["client_id,client_secret", *(_csv_line(c, secret) for c, secret in chosen.items())]
+            _write_private(self.api_secrets_file, "\n".join(lines) + "\n")
+        return chosen
+
+    def _set_demo_api_clients(self) -> None:
+        """The demo clients of the API with their kept secrets (``thuiszitters-api clients --geheimen-van``)."""
+        if not (self.root / DEMO_API_CLIENTS).exists():
+            return
+        self.demo_api_secrets()
+        command = [sys.executable, "-m", "thuiszitters.api", "clients", str(self.root / DEMO_API_CLIENTS)]
+        command += ["--geheimen-van", str(self.api_secrets_file)]
+        if self._demo_step(command, "api-clients", "de demo-clients van de API"):
+            self.demo_api_clients = True
+            self._say(f"Demo-clients van de API staan klaar; hun geheimen staan in {_show(self.api_secrets_file)}.")
+
+    def _demo_step(self, command: list[str], log: str, what: str, stdin: str | None = None) -> bool:
+        """Run one step of setting up the demo (its output in ``<log>.log``); whether it succeeded, else say so."""
         result = subprocess.run(
-            [sys.executable, "-m", MODULE, "demo-accounts"],
-            input="".join(_csv_line(account.persoon_id, account.wachtwoord) + "\n" for account in accounts),
+            command,
+            input=stdin,
             env=self.env,
             cwd=self.root,
             capture_output=True,
@@ -958,15 +998,23 @@ class DevStack:
             timeout=DEMO_TIMEOUT_SECONDS,
             check=False,
         )
-        (self.log_dir / "accounts.log").write_text(result.stdout + result.stderr, encoding="utf-8")
-        if result.returncode == 0:
+        (self.log_dir / f"{log}.log").write_text(result.stdout + result.stderr, encoding="utf-8")
+        if result.returncode != 0:
+            self._say(
+                f"Let op: het instellen van {what} eindigde met code {result.returncode}; "
+                f"zie {_show(self.log_dir / f'{log}.log')}."
+            )
+        return result.returncode == 0
+
+    def _set_demo_passwords(self) -> None:
+        """Give every demo person a local account with the password of the file (again: the register may have
+        been reset since). The passwords go to the helper on its standard input, never on a command line."""
+        accounts = self.demo_passwords()
+        self._say(f"Lokale accounts van de demo-personen instellen ({len(accounts)}) ...")
+        lines = "".join(_csv_line(account.persoon_id, account.wachtwoord) + "\n" for account in accounts)
+        if self._demo_step([sys.executable, "-m", MODULE, "demo-accounts"], "accounts", "de demo-accounts", lines):
             self.demo_accounts = accounts
             self._say(f"Demo-accounts staan klaar; de wachtwoorden staan in {_show(self.demo_passwords_file)}.")
-        else:
-            self._say(
-                f"Let op: het instellen van de demo-accounts eindigde met code {result.returncode}; "
-                f"zie {_show(self.log_dir / 'accounts.log')}."
-            )
 
     def _migrate_register(self) -> None:
         """Bring the register's schema up to date, as the worker does when it starts: without a worker, the web
@@ -1325,6 +1373,7 @@ def summary(stack: DevStack) -> str:
     lines += [f"  {name.ljust(width)}  {value}" for name, value in rows]
     if stack.web_url is not None:
         lines += ["", *_login_lines(stack)]
+        lines += ["", *_api_lines(stack)]
     cli = f"temporal workflow list --address {stack.temporal_address}"
     lines += ["", f"Casussen bekijken met de CLI:  {cli}"]
     if stack.codec_server_url is not None:
@@ -1342,6 +1391,21 @@ def summary(stack: DevStack) -> str:
         )
     lines += ["", "Stoppen met Ctrl-C."]
     return "\n".join(lines)
+
+
+def _api_lines(stack: DevStack) -> list[str]:
+    """Where the API is, and how a demo client gets a token."""
+    lines = [
+        f"API voor andere diensten: {stack.web_url}/api/v1 (OpenAPI: {stack.web_url}/api/openapi.json; docs/api.md)"
+    ]
+    if stack.demo_api_clients:
+        secrets_file = _show(stack.api_secrets_file)
+        lines += [
+            f"  demo-clients en hun geheimen: {secrets_file}; een token voor las-99aa:",
+            f"  curl -s -u \"las-99aa:$(grep '^las-99aa,' {secrets_file} | cut -d, -f2)\" "
+            f"-d grant_type=client_credentials {stack.web_url}/api/v1/token",
+        ]
+    return lines
 
 
 def _login_lines(stack: DevStack) -> list[str]:

@@ -50,9 +50,20 @@ CODEC_AUDIENCE = "urn:thuiszitters:codec"
 """The audience (resource) of the access tokens of ``temporal-ui``: the codec server."""
 WEB_AUDIENCE = "https://thuiszitters.example/web"
 """The audience (resource) of the access tokens of ``thuiszitters-web``."""
+API_CLIENT_ID = "koers-vo"
+"""A service of the API (the demo client of ``examples/api_clients.csv``): client credentials only."""
+API_AUDIENCE = "urn:thuiszitters:api"
+"""The audience (resource) of the access tokens of the API's services, and of nothing else."""
+UNKNOWN_API_CLIENT_ID = "dienst-onbekend"
+"""A service the API does not know (only with ``test_clients=True``; ``client_secret_post``)."""
+UNKNOWN_API_CLIENT_SECRET = "dienst-onbekend-testgeheim"
+SHORT_API_CLIENT_ID = "koers-vo-kort"
+"""A service whose access tokens live one second (only with ``test_clients=True``; ``client_secret_basic``)."""
+SHORT_API_CLIENT_SECRET = "koers-vo-kort-testgeheim"
 DEV_PASSWORD = "ontwikkeling"
 DEV_WEB_CLIENT_SECRET = "web-geheim-ontwikkeling"
 DEV_UI_CLIENT_SECRET = "temporal-ui-geheim-ontwikkeling"
+DEV_API_CLIENT_SECRET = "koers-vo-geheim-ontwikkeling"
 ACCOUNTS = (
     "prs-coordinator-noord",
     "prs-taskforce-1",
@@ -137,6 +148,7 @@ def start(
     test_clients: bool = False,
     web_client_secret: str | None = None,
     ui_client_secret: str | None = None,
+    api_client_secret: str | None = None,
     password: str | None = None,
     jwks_file: Path | None = None,
     log_path: Path | None = None,
@@ -168,6 +180,7 @@ def start(
     secrets: Mapping[str, str | None] = {
         "OIDC_WEB_CLIENT_SECRET": web_client_secret,
         "OIDC_TEMPORAL_UI_CLIENT_SECRET": ui_client_secret,
+        "OIDC_API_CLIENT_SECRET": api_client_secret,
         "OIDC_DEV_PASSWORD": password,
         "OIDC_JWKS_FILE": None if jwks_file is None else str(jwks_file),
     }

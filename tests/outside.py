@@ -86,6 +86,8 @@ class Receipt:
     """Who sent it, when it came in on a caller's own URL (``url_of(systeem, caller=...)``)."""
     held_since: float | None = None
     """When its answer began to be held (``time.monotonic()``), if it was."""
+    traceparent: str | None = None
+    """The W3C trace context the caller sent along, if any."""
 
 
 @dataclass
@@ -214,6 +216,7 @@ class PartnerSystems:
             idempotency_key=request.headers.get("Idempotency-Key"),
             body=body,
             caller=request.match_info.get("caller"),
+            traceparent=request.headers.get("traceparent"),
         )
         self.raw.append(receipt)
         errors = OUTBOUND.registration_errors(

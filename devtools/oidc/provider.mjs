@@ -13,6 +13,16 @@
 //   temporal-ui        the Temporal Web UI (confidential, PKCE optional: not every UI version sends it); its
 //                      access tokens are for the codec server (urn:thuiszitters:codec), which the UI passes on
 //   thuiszitters-test-kort  (only with --test-clients) public client, PKCE, access tokens that live one second
+//   koers-vo           a service of the API (the demo client of examples/api_clients.csv): client credentials
+//                      only, confidential (client_secret_basic); access tokens for the API (urn:thuiszitters:api)
+//                      and for nothing else. No person behind them: `sub` and `client_id` are the client's id, and
+//                      they carry no role (the API has the client's role and scope in its own register)
+//   dienst-onbekend    (only with --test-clients) like koers-vo, but a client the API does not know
+//                      (client_secret_post, secret "dienst-onbekend-testgeheim")
+//   koers-vo-kort      (only with --test-clients) like koers-vo, access tokens that live one second
+//                      (client_secret_basic, secret "koers-vo-kort-testgeheim")
+//
+// The clients of people (the first three) get no token for the API, the services no token for anything else.
 //
 // Accounts: see ACCOUNTS below. Every account logs in with its `sub` and the development password
 // (OIDC_DEV_PASSWORD, default "ontwikkeling"). Access tokens are JWTs (RFC 9068, typ at+jwt) with `sub` (the
@@ -22,6 +32,7 @@
 // Environment (secrets stay out of the command line):
 //   OIDC_WEB_CLIENT_SECRET         secret of thuiszitters-web      (default: web-geheim-ontwikkeling)
 //   OIDC_TEMPORAL_UI_CLIENT_SECRET secret of temporal-ui           (default: temporal-ui-geheim-ontwikkeling)
+//   OIDC_API_CLIENT_SECRET         secret of koers-vo              (default: koers-vo-geheim-ontwikkeling)
 //   OIDC_DEV_PASSWORD              password of every test account  (default: ontwikkeling)
 //   OIDC_JWKS_FILE                 private signing keys (JWKS); created on first start, reused afterwards, so
 //                                  tokens survive a restart and several instances can share keys
@@ -36,14 +47,24 @@ import Provider, { errors } from 'oidc-provider';
 const WEB_CLIENT_ID = 'thuiszitters-web';
 const UI_CLIENT_ID = 'temporal-ui';
 const SHORT_CLIENT_ID = 'thuiszitters-test-kort';
+const API_CLIENT_ID = 'koers-vo';
+const UNKNOWN_API_CLIENT_ID = 'dienst-onbekend';
+const SHORT_API_CLIENT_ID = 'koers-vo-kort';
 const CODEC_AUDIENCE = 'urn:thuiszitters:codec';
 const WEB_AUDIENCE = 'https://thuiszitters.example/web';
-const RESOURCES = new Set([CODEC_AUDIENCE, WEB_AUDIENCE]);
+const API_AUDIENCE = 'urn:thuiszitters:api';
+const PEOPLES_RESOURCES = new Set([CODEC_AUDIENCE, WEB_AUDIENCE]);
+const SERVICES_RESOURCES = new Set([API_AUDIENCE]);
+const SERVICES = new Set([API_CLIENT_ID, UNKNOWN_API_CLIENT_ID, SHORT_API_CLIENT_ID]);
 const DEFAULT_RESOURCE = {
   [WEB_CLIENT_ID]: WEB_AUDIENCE,
   [UI_CLIENT_ID]: CODEC_AUDIENCE,
   [SHORT_CLIENT_ID]: CODEC_AUDIENCE,
+  [API_CLIENT_ID]: API_AUDIENCE,
+  [UNKNOWN_API_CLIENT_ID]: API_AUDIENCE,
+  [SHORT_API_CLIENT_ID]: API_AUDIENCE,
 };
+const SHORT_LIVED = new Set([SHORT_CLIENT_ID, SHORT_API_CLIENT_ID]);
 const ACCESS_TOKEN_SECONDS = 10 * 60;
 const SHORT_ACCESS_TOKEN_SECONDS = 1;
 
@@ -117,8 +138,15 @@ function clients(args) {
       redirect_uris: args['ui-redirect-uri'] ?? ['http://localhost:8080/auth/sso/callback'],
       scope: 'openid profile email rol offline_access',
     },
+    service(API_CLIENT_ID, 'Koersloket (Koers VO)',
+      process.env.OIDC_API_CLIENT_SECRET || 'koers-vo-geheim-ontwikkeling'),
   ];
   if (args['test-clients']) {
+    list.push(
+      service(UNKNOWN_API_CLIENT_ID, 'Test: dienst die de API niet kent', 'dienst-onbekend-testgeheim',
+        'client_secret_post'),
+      service(SHORT_API_CLIENT_ID, 'Test: dienst met kortlevende tokens', 'koers-vo-kort-testgeheim'),
+    );
     list.push({
       client_id: SHORT_CLIENT_ID,
       client_name: 'Test: kortlevende tokens',
@@ -130,6 +158,19 @@ function clients(args) {
     });
   }
   return list;
+}
+
+// A service: another system that calls the API in its own name, with the client credentials grant only.
+function service(clientId, name, secret, authMethod = 'client_secret_basic') {
+  return {
+    client_id: clientId,
+    client_name: name,
+    client_secret: secret,
+    token_endpoint_auth_method: authMethod,
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+  };
 }
 
 const escape = (value) => String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -295,20 +336,22 @@ function configuration(args, jwks) {
     },
     features: {
       devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,
         defaultResource: (_ctx, client) => DEFAULT_RESOURCE[client?.clientId] ?? WEB_AUDIENCE,
         useGrantedResource: () => true,
         getResourceServerInfo(_ctx, resource, client) {
-          if (!RESOURCES.has(resource)) {
-            throw new errors.InvalidTarget('onbekende resource');
+          const allowed = SERVICES.has(client?.clientId) ? SERVICES_RESOURCES : PEOPLES_RESOURCES;
+          if (!allowed.has(resource)) {
+            throw new errors.InvalidTarget('onbekende resource, of niet voor deze client');
           }
           return {
             audience: resource,
             // The role claims decide what a token may do; no resource scopes of their own.
             scope: '',
             accessTokenFormat: 'jwt',
-            accessTokenTTL: client?.clientId === SHORT_CLIENT_ID ? SHORT_ACCESS_TOKEN_SECONDS : ACCESS_TOKEN_SECONDS,
+            accessTokenTTL: SHORT_LIVED.has(client?.clientId) ? SHORT_ACCESS_TOKEN_SECONDS : ACCESS_TOKEN_SECONDS,
             jwt: { sign: { alg: 'RS256' } },
           };
         },
@@ -330,6 +373,7 @@ function configuration(args, jwks) {
     clientBasedCORS: () => false,
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? ACCESS_TOKEN_SECONDS,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? ACCESS_TOKEN_SECONDS,
       AuthorizationCode: 60,
       IdToken: 60 * 60,
       Interaction: 10 * 60,

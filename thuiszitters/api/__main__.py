@@ -1,9 +1,11 @@
 """``thuiszitters-api`` (or ``python -m thuiszitters.api``): the API's clients (docs/api.md, "Clients").
 
-    thuiszitters-api clients BESTAND [--geheimen PAD] [--controleer]
+    thuiszitters-api clients BESTAND [--geheimen PAD | --geheimen-van PAD] [--controleer]
         store the clients of a CSV file (columns: client_id, naam, rol, scholen, regio, sector, alle,
         gebeurtenissen, mag_starten, per_minuut; lists separated by ';'). A new client gets a secret, written with
         its client_id to PAD (mode 0600; default: printed once). An existing client keeps its secret.
+        --geheimen-van PAD: give each client the secret of PAD (lines client_id,client_secret) instead, new or
+        not (the dev stack keeps its demo clients' secrets so).
     thuiszitters-api geheim CLIENT_ID [--geheimen PAD]
         give a client a new secret (the old one stops working at once).
 
@@ -105,7 +107,19 @@ def write_secrets(path: Path | None, pairs: Sequence[tuple[str, str]]) -> None:
     print(f"Geheimen van {len(pairs)} nieuwe client(s) geschreven naar {path}.")
 
 
-async def load_clients(settings: Settings, path: Path, secrets_path: Path | None, dry_run: bool) -> int:
+def read_secrets(path: Path) -> dict[str, str]:
+    """``client_id,client_secret`` lines (with that header) of ``path``."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {
+            row["client_id"].strip(): row["client_secret"].strip()
+            for row in csv.DictReader(handle)
+            if row.get("client_id") and row.get("client_secret")
+        }
+
+
+async def load_clients(
+    settings: Settings, path: Path, secrets_path: Path | None, dry_run: bool, given: Path | None = None
+) -> int:
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.DictReader(handle))
@@ -125,6 +139,11 @@ async def load_clients(settings: Settings, path: Path, secrets_path: Path | None
             print(f"regel {number}: {client.client_id}: in orde ({client.rol.value})")
         return 1 if refused else 0
     try:
+        kept = read_secrets(given) if given is not None else None
+    except (OSError, UnicodeDecodeError, csv.Error, KeyError) as error:
+        print(f"Kan de geheimen in {given} niet lezen: {error}", file=sys.stderr)
+        return 2
+    try:
         register = await open_current(settings.database_url, max_size=2)
     except RegisterFout as error:
         print(error, file=sys.stderr)
@@ -133,6 +152,10 @@ async def load_clients(settings: Settings, path: Path, secrets_path: Path | None
         clients = ApiClients(register.pool)
         fresh: list[tuple[str, str]] = []
         for number, client in parsed:
+            if kept is not None:
+                await clients.upsert(client, kept.get(client.client_id))
+                print(f"regel {number}: {client.client_id}: opgeslagen")
+                continue
             known = await register.pool.fetchval(
                 "SELECT geheim_hash IS NOT NULL FROM api_clients WHERE client_id = $1", client.client_id
             )
@@ -175,7 +198,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     load = commands.add_parser("clients", help="clients uit een CSV-bestand opslaan")
     load.add_argument("bestand", type=Path)
-    load.add_argument("--geheimen", type=Path, help="schrijf de geheimen van nieuwe clients hierheen (0600)")
+    chosen = load.add_mutually_exclusive_group()
+    chosen.add_argument("--geheimen", type=Path, help="schrijf de geheimen van nieuwe clients hierheen (0600)")
+    chosen.add_argument("--geheimen-van", type=Path, help="geef elke client het geheim uit dit bestand")
     load.add_argument("--controleer", action="store_true", help="alleen controleren, niets opslaan")
     renew = commands.add_parser("geheim", help="een client een nieuw geheim geven")
     renew.add_argument("client_id")
@@ -187,7 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Fout in de instellingen: {error}", file=sys.stderr)
         return 2
     if args.command == "clients":
-        return asyncio.run(load_clients(settings, args.bestand, args.geheimen, args.controleer))
+        return asyncio.run(
+            load_clients(settings, args.bestand, args.geheimen, args.controleer, given=args.geheimen_van)
+        )
     return asyncio.run(renew_secret(settings, args.client_id, args.geheimen))
 
 

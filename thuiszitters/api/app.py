@@ -20,12 +20,13 @@ larger than :data:`MAX_BODY` is refused with 413 before anything reaches Tempora
 
 import base64
 import binascii
+import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, TypeVar
 
 from fastapi import Body, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -42,8 +43,16 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from thuiszitters.api.clients import ApiClient, ApiClients, ClientFout, TokenSigner
-from thuiszitters.api.idempotentie import KEY, AnderVerzoek, Idempotentie, NogBezig, request_hash
-from thuiszitters.api.problems import PROBLEM_JSON, ApiProbleem, Probleem, Veldfout, field_errors, summary
+from thuiszitters.api.idempotentie import KEY, KEY_PATTERN, AnderVerzoek, Idempotentie, NogBezig, request_hash
+from thuiszitters.api.problems import (
+    PROBLEM_JSON,
+    ApiProbleem,
+    Probleem,
+    Veldfout,
+    field_errors,
+    field_path,
+    summary,
+)
 from thuiszitters.cases import start_case
 from thuiszitters.logs import get_logger
 from thuiszitters.people.audit import AuditLog
@@ -52,6 +61,7 @@ from thuiszitters.people.tokens import TokenFout, TokenVerifier
 from thuiszitters.register import werkbak as lists
 from thuiszitters.register.store import CaseRow, Register
 from thuiszitters.settings import Settings
+from thuiszitters.web.aanmelding import wait_for_case
 from thuiszitters.web.zaken import Afgewezen, Onbereikbaar, Zaken
 from workflows.contract import (
     EVENTS,
@@ -69,6 +79,7 @@ RETRY_AFTER_UNREACHABLE: Final = "30"
 ACTIONS_TIMEOUT: Final = timedelta(seconds=10)
 TOKEN_PATH: Final = "/v1/token"
 
+Model = TypeVar("Model", bound=BaseModel)
 LeerlingRefPad = Annotated[
     str, Path(pattern=LEERLING_REF_PATTERN, description="De pseudonieme referentie van de leerling.")
 ]
@@ -76,7 +87,8 @@ IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        max_length=200,
+        # documented, not enforced by FastAPI: a malformed key is answered with 400 and the API's own message
+        json_schema_extra={"pattern": KEY_PATTERN},
         description="Maakt het verzoek herhaalbaar: hetzelfde verzoek met dezelfde sleutel geeft het eerste "
         "antwoord terug, zonder tweede gebeurtenis (24 uur). Dezelfde sleutel met een ander verzoek wordt "
         "geweigerd.",
@@ -278,8 +290,11 @@ async def token_endpoint(request: Request) -> JSONResponse:
         )
     if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         return fout(400, "invalid_request", "Stuur het verzoek als application/x-www-form-urlencoded.")
-    async with request.form(max_files=0, max_fields=10) as form:
-        fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    try:
+        async with request.form(max_files=0, max_fields=10) as form:
+            fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    except StarletteHTTPException:
+        return fout(400, "invalid_request", "Het formulier is niet te lezen.")
     if fields.get("grant_type") != "client_credentials":
         return fout(400, "unsupported_grant_type", "Alleen grant_type=client_credentials kan hier.")
     client_id, secret = fields.get("client_id", ""), fields.get("client_secret", "")
@@ -315,10 +330,15 @@ async def token_endpoint(request: Request) -> JSONResponse:
 
 
 async def start(
-    request: Request, client: Authenticated, aanmelding: NieuweAanmelding, idempotency_key: IdempotencyKey = None
+    request: Request,
+    client: Authenticated,
+    body: Annotated[dict[str, Any], Body()],
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """Start a pupil's case. 201 with where to find it; 409 when the pupil has an open case."""
+    """Start a pupil's case. 201 with where to find it, once the register has it (202 when it is not there yet
+    after a few seconds: started, the status follows); 409 when the pupil has an open case."""
     api = api_of(request)
+    aanmelding = _strictly(NieuweAanmelding, body)
 
     async def handle() -> tuple[int, Any]:
         facts = CaseFacts(
@@ -347,14 +367,26 @@ async def start(
             raise _unreachable() from None
         case_id = f"{handle.id}:{handle.result_run_id}"
         await _audit(api, client, "zaak_starten", case_id, None)
+        # the worker records the case in the register just after the start; its status URL answers from then on
+        recorded = await wait_for_case(api.register.pool, case_id)
         body = ZaakGestart(
             leerling_ref=aanmelding.leerling_ref,
             case_id=case_id,
             status_url=f"/api/v1/zaken/{aanmelding.leerling_ref}",
         )
-        return 201, body.model_dump(mode="json")
+        return (201 if recorded else 202), body.model_dump(mode="json")
 
     return await _once(request, client, idempotency_key, handle)
+
+
+def _strictly(model: type[Model], body: dict[str, Any]) -> Model:
+    """``body`` as ``model``, strictly as the document describes it: a date is a text 'JJJJ-MM-DD' (not a number of
+    seconds), true is true (not "true" or 1), a number is a number (not a text); else 422 with each field."""
+    try:
+        return model.model_validate_json(json.dumps(body), strict=True)
+    except ValidationError as error:
+        fouten = field_errors(error)
+        raise ApiProbleem(422, "ongeldig-verzoek", summary(fouten), fouten=fouten) from None
 
 
 def _unreachable() -> ApiProbleem:
@@ -424,6 +456,8 @@ async def _answer(handle: Callable[[], Awaitable[tuple[int, Any]]], request: Req
 
 
 def _json(status: int, body: Any) -> Response:
+    if isinstance(body, bytes):
+        return _raw(status, body)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON if status >= 400 else "application/json")
 
 
@@ -537,8 +571,8 @@ def _event_route(name: str) -> tuple[Callable[..., Awaitable[Response]], type[Ba
             if decision and name not in client.gebeurtenissen:
                 decision = Decision(allowed=False, reden=f"client {client.client_id} mag '{name}' niet sturen")
             if decision:
+                fields = _strictly(request_model, body).model_dump(mode="json", exclude_unset=True)
                 try:
-                    fields = request_model.model_validate(body).model_dump(mode="json", exclude_unset=True)
                     event = model.model_validate(with_sender(client.actor, name, fields))
                 except ValidationError as error:
                     fouten = field_errors(error)
@@ -561,7 +595,7 @@ def _event_route(name: str) -> tuple[Callable[..., Awaitable[Response]], type[Ba
             except Onbereikbaar:
                 raise _unreachable() from None
             await _audit(api, client, name, case.case_id, None)
-            return 200, status.model_dump(mode="json")
+            return 200, status  # the case's own JSON of its new status, passed on as it came
 
         return await _once(request, client, idempotency_key, handle)
 
@@ -623,25 +657,42 @@ async def _drained() -> Message:
 
 
 def _problem_schema(openapi: dict[str, Any]) -> dict[str, Any]:
-    """Every error answer as ``application/problem+json`` with the :class:`Probleem` schema."""
-    schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
+    """Every error answer as ``application/problem+json`` with the :class:`Probleem` schema (the token endpoint's
+    own errors as OAuth2 prescribes), with the headers that go with it; every operation but the token's behind the
+    client credentials."""
+    components = openapi.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
     definitions = Probleem.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(definitions.pop("$defs", {}))
     schemas["Probleem"] = definitions
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
+    components["securitySchemes"] = {
+        SECURITY_SCHEME: {
+            "type": "oauth2",
+            "description": "Een access token met client credentials, als 'Authorization: Bearer <token>'.",
+            "flows": {"clientCredentials": {"tokenUrl": f"/api{TOKEN_PATH}", "scopes": {}}},
+        }
+    }
     problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Probleem"}}}
     for path, operations in openapi.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
             if path.endswith(TOKEN_PATH):
+                for response in responses.values():
+                    response["headers"] = {"Cache-Control": _header("Altijd 'no-store'.", required=True)}
+                responses["413"] = {"description": "Te groot", "content": problem}
                 continue
+            operation["security"] = [{SECURITY_SCHEME: []}]
             common = {
                 "401": "Niet aangemeld",
                 "413": "Te groot",
                 "422": "Het verzoek klopt niet",
                 "429": "Te veel verzoeken",
+                "503": "De inlogdienst of de zaken zijn nu niet bereikbaar; niets gebeurd",
             }
+            if "requestBody" in operation:
+                common["400"] = "De inhoud van het verzoek of de Idempotency-Key is niet te lezen"
             for code, description in common.items():
                 responses.setdefault(code, {"description": description})
             for code, response in responses.items():
@@ -649,13 +700,30 @@ def _problem_schema(openapi: dict[str, Any]) -> dict[str, Any]:
                     response["content"] = problem
                     if code == "422":
                         response["description"] = "Het verzoek klopt niet, of de zaak wees het af"
+                    if code in _PROBLEM_HEADERS:
+                        response["headers"] = _PROBLEM_HEADERS[code]
     return openapi
+
+
+SECURITY_SCHEME: Final = "clientCredentials"
+
+
+def _header(description: str, *, required: bool = False) -> dict[str, Any]:
+    return {"description": description, "required": required, "schema": {"type": "string"}}
+
+
+_PROBLEM_HEADERS: Final[dict[str, dict[str, Any]]] = {
+    "401": {"WWW-Authenticate": _header('Bearer realm="thuiszitters"', required=True)},
+    "409": {"Retry-After": _header("Seconden tot een nieuwe poging zin heeft (alleen als het verzoek nog loopt).")},
+    "429": {"Retry-After": _header("Seconden tot de client weer verzoeken mag doen.", required=True)},
+    "503": {"Retry-After": _header("Seconden tot een nieuwe poging zin heeft.", required=True)},
+}
 
 
 RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     403: {"description": "Geen toegang: de rol, de toegang of de gebeurtenissen van de client staan dit niet toe"},
     404: {"description": "Geen zaak gevonden (of buiten de toegang van de client)"},
-    503: {"description": "De zaken zijn nu niet bereikbaar; niets gebeurd"},
+    503: {"description": "De inlogdienst of de zaken zijn nu niet bereikbaar; niets gebeurd"},
 }
 
 
@@ -736,7 +804,17 @@ def create_api(
         tags=["zaken"],
         summary="Een zaak starten",
         response_model=ZaakGestart,
-        responses={**RESPONSES, 409: {"description": "Er loopt al een zaak"}},
+        # the body is read strictly (:func:`_strictly`), so FastAPI takes it as an object; the document names the model
+        openapi_extra=_request_body(NieuweAanmelding),
+        responses={
+            201: {"description": "De zaak is gestart; de status is te lezen op status_url"},
+            202: {
+                "model": ZaakGestart,
+                "description": "De zaak is gestart, maar nog niet in het zaakregister; de status volgt zo",
+            },
+            **RESPONSES,
+            409: {"description": "Er loopt al een zaak, of dezelfde Idempotency-Key wordt nog behandeld"},
+        },
     )
     app.add_api_route(
         "/v1/zaken/{leerling_ref}",
@@ -765,7 +843,7 @@ def create_api(
         response_model=TakenLijst,
         responses={403: RESPONSES[403]},
     )
-    request_models: dict[str, type[BaseModel]] = {}
+    request_models: dict[str, type[BaseModel]] = {NieuweAanmelding.__name__: NieuweAanmelding}
     for name in EVENTS:
         endpoint, request_model = _event_route(name)
         request_models[request_model.__name__] = request_model
@@ -779,14 +857,7 @@ def create_api(
             responses={**RESPONSES, 409: {"description": "Dezelfde Idempotency-Key wordt nog behandeld"}},
             # the body is checked after the client's permission (a refused client learns nothing of the fields),
             # so FastAPI takes it as an object; the document names the event's own model
-            openapi_extra={
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {"schema": {"$ref": f"#/components/schemas/{request_model.__name__}"}}
-                    },
-                }
-            },
+            openapi_extra=_request_body(request_model),
         )
 
     def openapi() -> dict[str, Any]:
@@ -813,6 +884,15 @@ def create_api(
     return app
 
 
+def _request_body(model: type[BaseModel]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+        }
+    }
+
+
 def _handlers(app: FastAPI) -> None:
     async def problem(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, ApiProbleem)
@@ -820,9 +900,9 @@ def _handlers(app: FastAPI) -> None:
 
     async def invalid(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
-        fouten = []
+        fouten: list[Veldfout] = []
         for item in error.errors():
-            location = [str(part) for part in item.get("loc", ())]
+            location = field_path(item.get("loc", ()))
             where, rest = (location[0], location[1:]) if location else ("body", [])
             kind = str(item.get("type", ""))
             message = str(item.get("msg", ""))
@@ -834,6 +914,7 @@ def _handlers(app: FastAPI) -> None:
                 if reason and " " not in named:
                     veld, text = named, reason[:1].upper() + reason[1:]
             fouten.append(Veldfout(veld=veld, melding=text))
+        fouten = list(dict.fromkeys(fouten))
         return ApiProbleem(422, "ongeldig-verzoek", summary(fouten), fouten=fouten).response(request.url.path)
 
     async def http(request: Request, error: Exception) -> JSONResponse:
@@ -843,6 +924,7 @@ def _handlers(app: FastAPI) -> None:
             405: ("methode-niet-toegestaan", "Deze methode kan niet op deze URL."),
             406: ("niet-aanvaardbaar", "De API levert alleen JSON."),
             415: ("mediatype", "Stuur JSON (application/json)."),
+            400: ("ongeldig-verzoek", "De inhoud van het verzoek is niet te lezen; stuur JSON in UTF-8."),
         }.get(error.status_code, ("ongeldig-verzoek", "Dit verzoek kan de API niet verwerken."))
         status = error.status_code if error.status_code in (404, 405, 406, 415) else 400
         return ApiProbleem(status, soort, detail, headers=dict(error.headers or {})).response(request.url.path)

@@ -18,7 +18,8 @@ from typing import Final
 
 import asyncpg
 
-KEY: Final = re.compile(r"^[\x21-\x7e]{1,200}$")
+KEY_PATTERN: Final = r"^[!-~]{1,200}$"
+KEY: Final = re.compile(KEY_PATTERN)
 """A key: 1 to 200 visible ASCII characters (a UUID is usual)."""
 WAIT_SECONDS: Final = 30.0
 KEEP: Final = "24 hours"

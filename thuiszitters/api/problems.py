@@ -36,7 +36,7 @@ TITLES: Final[dict[str, str]] = {
 }
 
 
-class Veldfout(BaseModel):
+class Veldfout(BaseModel, frozen=True):
     veld: str = Field(description="Het veld, als pad met punten: 'acties.0.uiterlijk'; leeg voor het hele verzoek.")
     melding: str = Field(description="Wat er niet klopt, in het Nederlands.")
 
@@ -130,7 +130,7 @@ def field_errors(error: ValidationError, *, skip: int = 0) -> list[Veldfout]:
     (FastAPI's ``body``). A model rule's own Dutch message (``'veld: ...'``) names its field itself."""
     found: list[Veldfout] = []
     for item in error.errors(include_url=False):
-        location = [str(part) for part in item.get("loc", ())][skip:]
+        location = field_path(item.get("loc", ()))[skip:]
         kind = str(item.get("type", ""))
         message = str(item.get("msg", ""))
         if kind == "value_error":
@@ -142,7 +142,13 @@ def field_errors(error: ValidationError, *, skip: int = 0) -> list[Veldfout]:
             found.append(Veldfout(veld=".".join(location), melding=text[:1].upper() + text[1:]))
             continue
         found.append(Veldfout(veld=".".join(location), melding=_MESSAGES.get(kind, "Deze waarde klopt niet.")))
-    return found
+    return list(dict.fromkeys(found))
+
+
+def field_path(location: Sequence[object]) -> list[str]:
+    """A field's location as the caller wrote it: without the members of a union that pydantic names when a value
+    fits none of them (``rol.str-enum[Door]``, ``rol.literal['ouderfunctionaris']`` are both ``rol``)."""
+    return [str(part) for part in location if not (isinstance(part, str) and "[" in part)]
 
 
 def summary(fouten: Sequence[Veldfout]) -> str:

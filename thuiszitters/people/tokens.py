@@ -9,7 +9,10 @@
 - the signature, with an asymmetric algorithm only (never ``none`` or a shared secret), by ``joserfc``;
 - the header's ``typ`` (``at+jwt``: an ID token is not an access token), ``iss``, ``aud``, ``exp``, ``nbf`` and
   ``iat`` (with a small leeway for clock skew), and ``sub``: the pseudonymous persoon_id;
-- the role: claim ``rol`` (one role) or ``roles`` (a list), of which one must be in the allowed set.
+- the role: claim ``rol`` (one role) or ``roles`` (a list), of which one must be in the allowed set; with
+  ``roles_required=False`` (the API, whose clients have their role in its register) no role is asked for, and the
+  token's client is its ``client_id``, else its ``azp`` (a service's token by client credentials has no person
+  behind it: its ``sub`` is the client's id).
 
 It returns :class:`Verified` or raises :class:`TokenFout` with a Dutch reason and the HTTP status that fits: 401 for a
 token that is missing or not valid, 403 for a valid token whose role may not do this, 503 when the issuer cannot be

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -682,11 +683,14 @@ class Register:
         toegewezen_aan: str | None = None,
         limit: int = 200,
         op: date | None = None,
+        where: Callable[[list[Any]], str] | None = None,
     ) -> list[OpenTaskRow]:
         """Open tasks of open cases, for work lists: of one role, school, region or person, only those overdue
         (``te_laat=True``) or only those not (``False``). Overdue first, then by due date (the same order, as the
         overdue ones are due earliest), tasks without a due date last. ``op`` is the day that counts as today
-        (default: today in Amsterdam); overdue means due before it, and is never stored.
+        (default: today in Amsterdam); overdue means due before it, and is never stored. ``where``: one more
+        condition on the task ``t`` and its case ``c``, given the query's arguments so far to add its own values to
+        (a person's scope: :func:`thuiszitters.register.werkbak.scope_sql`).
 
         One query, with only the filters given (so each list gets a plan of its own): per role along
         ``tasks_open_per_role_idx``, per person along ``tasks_open_assignee_idx``, per school from
@@ -709,6 +713,8 @@ class Register:
             conditions.append(f"t.uiterlijk < {today}")
         elif te_laat is False:
             conditions.append(f"(t.uiterlijk IS NULL OR t.uiterlijk >= {today})")
+        if where is not None:
+            conditions.append(where(arguments))
         arguments.append(limit)
         rows = await self.pool.fetch(
             f"""

@@ -22,6 +22,7 @@ from thuiszitters.register.store import (
     DossierRow,
     EventRow,
     OpenTaskRow,
+    Register,
     TaskRow,
 )
 
@@ -307,31 +308,14 @@ async def tasks_in_scope(
 ) -> list[OpenTaskRow]:
     """Open tasks of open cases within ``scope``: of one role or school, only overdue ones (``te_laat=True``) or
     only those not overdue (False); overdue first, then by due date."""
-    arguments: list[Any] = [op]
-    today = _TODAY.format(1)
-    conditions = ["t.gesloten_op IS NULL", "NOT c.afgesloten", scope_sql(scope, arguments)]
-    for column, value in (("t.rol", rol), ("c.school_brin", school)):
-        if value is not None:
-            arguments.append(value)
-            conditions.append(f"{column} = ${len(arguments)}")
-    if te_laat is True:
-        conditions.append(f"t.uiterlijk < {today}")
-    elif te_laat is False:
-        conditions.append(f"(t.uiterlijk IS NULL OR t.uiterlijk >= {today})")
-    arguments.append(limit)
-    rows = await pool.fetch(
-        f"""
-        SELECT t.id, t.case_id, c.workflow_id, c.leerling_ref, c.sector, c.regio, c.school_brin, c.fase,
-               c.startdatum, t.taak_id, t.rol, t.taak, t.omschrijving, t.uiterlijk,
-               COALESCE(t.uiterlijk < {today}, false) AS te_laat, t.toegewezen_aan, t.geopend_op
-        FROM tasks t JOIN cases c ON c.case_id = t.case_id
-        WHERE {" AND ".join(conditions)}
-        ORDER BY t.uiterlijk NULLS LAST, t.id
-        LIMIT ${len(arguments)}
-        """,
-        *arguments,
+    return await Register(pool).open_tasks_across(
+        rol=rol,
+        school_brin=school,
+        te_laat=te_laat,
+        limit=limit,
+        op=op,
+        where=lambda arguments: scope_sql(scope, arguments),
     )
-    return [OpenTaskRow.model_validate(dict(row)) for row in rows]
 
 
 async def latest_case_of(pool: asyncpg.Pool[asyncpg.Record], leerling_ref: str) -> CaseRow | None:

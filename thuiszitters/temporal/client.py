@@ -2,7 +2,8 @@
 
 ``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``, ``TEMPORAL_API_KEY``, TLS settings and profiles in ``temporal.toml``
 (``TEMPORAL_PROFILE``, ``TEMPORAL_CONFIG_FILE``) all work, so the same code reaches the dev server, a self-hosted
-cluster or Temporal Cloud.
+cluster or Temporal Cloud. When the process traces (:func:`thuiszitters.tracing.configure_tracing`), the client
+carries Temporal's tracing interceptor, and so does every worker built on it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from thuiszitters.settings import Settings
 from thuiszitters.temporal.converter import build_data_converter
+from thuiszitters.tracing import tracing_interceptors
 
 
 class ConnectError(RuntimeError):
@@ -30,7 +32,13 @@ async def connect(
         raise ConnectError(f"Temporal-instellingen niet te lezen: {error}") from None
     config.setdefault("target_host", "localhost:7233")
     try:
-        return await Client.connect(**config, data_converter=build_data_converter(settings), runtime=runtime, lazy=lazy)
+        return await Client.connect(
+            **config,
+            data_converter=build_data_converter(settings),
+            interceptors=tracing_interceptors(),
+            runtime=runtime,
+            lazy=lazy,
+        )
     except RuntimeError as error:
         raise ConnectError(f"Temporal niet bereikbaar op {config['target_host']}: {error}") from None
 

@@ -6,7 +6,8 @@
 Temporal connection settings come from ``temporalio.envconfig`` (``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``,
 profiles); the rest from ``THUISZITTERS_*`` and ``DATABASE_URL`` (see ``docs/operations.md``). At start it creates
 or updates the Temporal Schedules of the recurring work (:mod:`thuiszitters.temporal.schedules`) unless
-``THUISZITTERS_SCHEDULES=uit``.
+``THUISZITTERS_SCHEDULES=uit``. With ``OTEL_EXPORTER_OTLP_ENDPOINT`` set it traces (:mod:`thuiszitters.tracing`):
+the client carries Temporal's tracing interceptor, and the worker takes it from the client.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from thuiszitters.settings import DEFAULT_MAX_CACHED_WORKFLOWS as DEFAULT_MAX_CA
 from thuiszitters.settings import Settings, SettingsError
 from thuiszitters.temporal.client import connect, metrics_runtime
 from thuiszitters.temporal.schedules import ensure_schedules
+from thuiszitters.tracing import WORKER, configure_tracing
 from workflows.scheduled import BewaartermijnWorkflow, WeekrapportWorkflow
 from workflows.thuiszitter import ThuiszitterWorkflow
 
@@ -85,7 +87,8 @@ def build_worker(
     client: Client, settings: Settings, activities: CaseActivities, tuning: WorkerTuning | None = None
 ) -> Worker:
     """The cases and the scheduled work on one task queue, the scheduled activities sharing the case activities'
-    register."""
+    register. Interceptors come from the client (a tracing one, when :func:`connect` made it in a process that
+    traces)."""
     scheduled = ScheduledActivities(settings, activities.register)
     return Worker(
         client,
@@ -182,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not settings.database_url:
         print("Fout in de instellingen: DATABASE_URL is niet ingesteld", file=sys.stderr)
         return 2
+    configure_tracing(WORKER)  # the provider sends the spans still waiting in its batch when the process ends
     asyncio.run(run(settings))
     return 0
 

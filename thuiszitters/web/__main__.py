@@ -11,6 +11,8 @@ command line, where other users of the machine could see it. Both need ``DATABAS
 migration applied (the worker applies them when it starts). The server also connects to Temporal (its own
 environment configuration, ``TEMPORAL_ADDRESS`` and the rest) when the first action needs it: the pages read the
 register while Temporal is away, and each action says in Dutch that the case is not reachable until it is back.
+With ``OTEL_EXPORTER_OTLP_ENDPOINT`` set it traces each request and what follows from it (docs/operations.md,
+"Tracing").
 
 Exit codes: 0 done (or the server stopped), 1 the password or person was refused, 2 the settings or the register
 cannot be used.
@@ -22,8 +24,8 @@ import argparse
 import asyncio
 import getpass
 import sys
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Coroutine, Sequence
+from typing import Any, TextIO
 
 import uvicorn
 
@@ -33,6 +35,7 @@ from thuiszitters.register.store import Register, RegisterFout, open_current
 from thuiszitters.server import create_server
 from thuiszitters.settings import Settings, SettingsError
 from thuiszitters.temporal.client import ConnectError, connect
+from thuiszitters.tracing import WEB, configure_tracing
 from thuiszitters.web.accounts import LocalAccounts, WachtwoordFout
 from thuiszitters.web.app import check_settings
 
@@ -92,6 +95,7 @@ async def set_password(settings: Settings, persoon_id: str, password: str) -> in
 
 async def serve(settings: Settings) -> int:
     """Run the web application until it is stopped (Ctrl-C, SIGTERM)."""
+    provider = configure_tracing(WEB)  # it sends the spans still waiting in its batch when the process ends
     register = await _connect(settings, max_size=settings.database_pool_max)
     if register is None:
         return 2
@@ -107,7 +111,7 @@ async def serve(settings: Settings) -> int:
             if settings.api_oidc_issuer
             else None
         )
-        app = create_server(settings, register, client=client, verifier=verifier)
+        app = create_server(settings, register, client=client, verifier=verifier, tracer_provider=provider)
         host, port = settings.web_host, settings.web_port
         if host not in LOOPBACK:
             log.warning("web_niet_lokaal", host=host, advies="zet een proxy met TLS voor de webapplicatie")
@@ -136,6 +140,16 @@ async def serve(settings: Settings) -> int:
     return 0
 
 
+def run(work: Coroutine[Any, Any, int]) -> int:
+    """Run the server on uvloop where it is installed (Linux, macOS: a faster event loop for the many small
+    requests of the API), else on asyncio's own loop; uvicorn reads HTTP with httptools when installed."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(work)
+    return uvloop.run(work)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -153,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"Niet opgeslagen: {error or 'geen wachtwoord gegeven'}", file=sys.stderr)
             return 1
         return asyncio.run(set_password(settings, args.persoon_id, password))
-    return asyncio.run(serve(settings))
+    return run(serve(settings))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The web application: its skeleton and its login (docs/people.md, "Login").
+"""The web application, the werkbak: its pages, its skeleton and its login (docs/people.md, "Login").
 
 ``create_app(settings, register)`` builds the Starlette application over a connected
 :class:`~thuiszitters.register.store.Register`; ``thuiszitters-web`` (:mod:`thuiszitters.web.__main__`) runs it with
@@ -7,6 +7,8 @@ uvicorn. What is here:
 ========================  ==================================================================================
 ``GET /``                 "Mijn taken", the start page of a logged-in person (:mod:`thuiszitters.web.werkbak`)
 ``GET /zaken/...``        a case, and its actions (:mod:`thuiszitters.web.werkbak`)
+``/aanmelden[/bestand]``  Nieuwe aanmelding: one pupil, or an intake file (:mod:`thuiszitters.web.aanmelding`)
+``GET /regio``, ...       the team views of coordinator, Kerngroep and Leerplicht (:mod:`thuiszitters.web.teams`)
 ``GET /inloggen``         the login page: the button for the organisation's account, and the form for a local
                           account when those are switched on
 ``POST /inloggen/sso``    to the OpenID provider (authorization code with PKCE)

@@ -147,7 +147,7 @@ def menu(ingelogd: Ingelogd) -> list[tuple[str, str]]:
     """The pages besides "Mijn taken" that the person's role works on: (path, name)."""
     rol = ingelogd.actor.rol
     items: list[tuple[str, str]] = []
-    if rol in START_ROLES:
+    if decide(ingelogd.actor, "zaak_starten"):  # the roles that report a new thuiszitter
         items.append(("/aanmelden", "Nieuwe aanmelding"))
     if rol is ActorRole.COORDINATOR:
         items.append(("/regio", "Mijn regio"))
@@ -158,17 +158,17 @@ def menu(ingelogd: Ingelogd) -> list[tuple[str, str]]:
     return items
 
 
-START_ROLES: Final = frozenset(
-    {
-        ActorRole.SCHOOL,
-        ActorRole.SCP,
-        ActorRole.KOERSLOKET,
-        ActorRole.LEERPLICHT,
-        ActorRole.LEERPLICHT_ABSOLUUT_VERZUIM,
-        ActorRole.COORDINATOR,
-    }
-)
-"""Who may report a new thuiszitter (a case they then can act in)."""
+def sentence(text: str) -> str:
+    """A reason as a sentence: a capital first, one full stop last."""
+    text = text.strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+
+
+def by_whom(rol: str | None) -> str:
+    """Who acted, as a sentence says it after 'door': 'de school', 'het systeem'."""
+    if rol is None:
+        return "onbekend"
+    return ROL_NAMEN.get(rol) or {"systeem": "het systeem"}.get(rol, rol)
 
 
 def weeks_since(start: date, today: date) -> int:
@@ -405,7 +405,7 @@ async def _case_response(
     forms.sort(key=lambda item: not item["voorgesteld"])
     documents = bool(decide(ingelogd.actor, "documenten_lezen", facts))
     termijnen = [
-        (t.uiterlijk, f"{short(t.omschrijving) or label(t.taak, {})} ({role_name(t.rol)})")
+        (t.uiterlijk, f"{short(t.omschrijving) or label(t.taak, {})} – {role_name(t.rol)}")
         for t in view.open_taken
         if t.uiterlijk is not None
     ]
@@ -448,6 +448,7 @@ async def _case_response(
             "pagina": pagina,
             "paginas": pages,
             "rol_naam": role_name,
+            "door_wie": by_whom,
             "gebeurtenis": lambda code: label(code, GEBEURTENISSEN),
             "documentsoort": lambda code: label(code, DOCUMENTSOORT),
             "soort": lambda code: label(code, {}),
@@ -510,7 +511,7 @@ async def act(request: Request) -> Response:
     decision = decide(ingelogd.actor, name, facts)
     if not decision:
         await _audit(request, ingelogd, name, case.case_id, False, decision.reden)
-        return await again({"": decision.reden[:1].upper() + decision.reden[1:] + "."}, 403)
+        return await again({"": sentence(decision.reden)}, 403)
     try:
         payload = with_sender(ingelogd.actor, name, formulieren.inhoud(name, velden))
         event = EVENTS[name].model_validate(payload)
@@ -530,7 +531,7 @@ async def act(request: Request) -> Response:
             )
     if not decision:
         await _audit(request, ingelogd, name, case.case_id, False, decision.reden)
-        return await again({"": decision.reden[:1].upper() + decision.reden[1:] + "."}, 403)
+        return await again({"": sentence(decision.reden)}, 403)
     try:
         await web.zaken.send(case, name, event.model_dump(mode="json", exclude_none=True), token)
     except Onbereikbaar as error:

@@ -22,12 +22,12 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
     WorkflowUpdateStage,
 )
+from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from thuiszitters.logs import get_logger
 from thuiszitters.register.store import CaseRow
-from workflows.contract import CaseStatus
 
 log = get_logger(__name__)
 
@@ -70,15 +70,17 @@ class Zaken:
     client: Client | None
     timeout: timedelta = ACTION_TIMEOUT
 
-    async def send(self, case: CaseRow, name: str, payload: dict[str, Any], token: str) -> CaseStatus:
-        """Send event ``name`` to ``case`` once per form ``token``; the case's new status. :class:`Afgewezen` with
-        the case's reason, :class:`Onbereikbaar` when no answer came."""
+    async def send(self, case: CaseRow, name: str, payload: dict[str, Any], token: str) -> None:
+        """Send event ``name`` to ``case`` once per form ``token``. :class:`Afgewezen` with the case's reason,
+        :class:`Onbereikbaar` when no answer came."""
         if not TOKEN.match(token):
             raise ValueError("ongeldig formuliertoken")
-        return await self.send_once(case, name, payload, f"web-{token}")
+        await self.send_once(case, name, payload, f"web-{token}")
 
-    async def send_once(self, case: CaseRow, name: str, payload: dict[str, Any], update_id: str) -> CaseStatus:
-        """Send event ``name`` to ``case`` as the update ``update_id``: the same id again is the same update."""
+    async def send_once(self, case: CaseRow, name: str, payload: dict[str, Any], update_id: str) -> bytes:
+        """Send event ``name`` to ``case`` as the update ``update_id`` (the same id again is the same update); the
+        case's new status (the contract's ``CaseStatus``) as the JSON the case answered, decrypted but not parsed:
+        whoever passes it on needs no second serialisation."""
         if self.client is None:
             raise Onbereikbaar("geen verbinding met Temporal ingesteld")
         handle = case_handle(self.client, case)
@@ -88,10 +90,10 @@ class Zaken:
                 payload,
                 id=update_id,
                 wait_for_stage=WorkflowUpdateStage.ACCEPTED,
-                result_type=CaseStatus,
+                result_type=RawValue,
                 rpc_timeout=self.timeout,
             )
-            result: CaseStatus = await update.result(rpc_timeout=self.timeout)
+            result: RawValue = await update.result(rpc_timeout=self.timeout)
         except WorkflowUpdateFailedError as error:
             cause = error.cause
             raise Afgewezen(cause.message if isinstance(cause, ApplicationError) else "de zaak weigerde") from None
@@ -110,7 +112,7 @@ class Zaken:
         except (RuntimeError, OSError) as error:  # no connection could be made at all
             log.warning("web_actie_onbereikbaar", case_id=case.case_id, gebeurtenis=name, oorzaak=type(error).__name__)
             raise Onbereikbaar(type(error).__name__) from None
-        return result
+        return result.payload.data
 
 
 async def wait_for_register(pool: asyncpg.Pool[asyncpg.Record], case: CaseRow, wait: float = REGISTER_WAIT) -> bool:

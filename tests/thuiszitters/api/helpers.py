@@ -20,6 +20,7 @@ from tests.paths import REPO
 from tests.thuiszitters.web.helpers import FAST_HASHER
 from thuiszitters.api.__main__ import parse
 from thuiszitters.api.clients import ApiClient, ApiClients
+from thuiszitters.people.tokens import TokenVerifier
 from thuiszitters.register.store import Register
 from thuiszitters.server import create_server
 from thuiszitters.settings import Settings
@@ -69,8 +70,14 @@ class ApiStack:
 
 @asynccontextmanager
 async def api_stack(
-    dev_env: WorkflowEnvironment, postgres_dsn: str, test_settings: Settings, **changes: Any
+    dev_env: WorkflowEnvironment,
+    postgres_dsn: str,
+    test_settings: Settings,
+    *,
+    verifier: TokenVerifier | None = None,
+    **changes: Any,
 ) -> AsyncIterator[ApiStack]:
+    """The stack; ``verifier``: the API also accepts that OpenID provider's access tokens; ``changes``: settings."""
     async with fresh_database(postgres_dsn, max_size=10) as database:
         settings = application_settings(test_settings, database.dsn).model_copy(
             update={"api_token_secret": TOKEN_SECRET, **changes}
@@ -82,6 +89,11 @@ async def api_stack(
             await store.upsert(client, secret_of(client.client_id))
         async with case_worker(dev_env, database.register, settings) as worker:
             app = create_server(
-                settings, database.register, client=worker.client, task_queue=worker.task_queue, hasher=FAST_HASHER
+                settings,
+                database.register,
+                client=worker.client,
+                task_queue=worker.task_queue,
+                hasher=FAST_HASHER,
+                verifier=verifier,
             )
             yield ApiStack(database.register, worker, settings, dev_env, app, clients)

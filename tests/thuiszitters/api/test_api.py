@@ -36,10 +36,10 @@ def aanmelding(school: str = "99AA", **fields: Any) -> dict[str, Any]:
     return body
 
 
-async def started(stack: ApiStack, client_id: str = "las-99aa", school: str = "99AA") -> str:
+async def started(stack: ApiStack, client_id: str = "las-99aa", school: str = "99AA", **fields: Any) -> str:
     """A case started through the API, once the register has it; its leerling_ref."""
     async with stack.as_client(client_id) as http:
-        body = aanmelding(school)
+        body = aanmelding(school, **fields)
         response = await http.post("/api/v1/zaken", json=body)
         assert response.status_code == 201, response.text
     ref: str = body["leerling_ref"]
@@ -241,7 +241,7 @@ async def test_every_client_may_send_exactly_its_events_in_its_scope_and_refusal
     from thuiszitters.register.werkbak import facts_of_row, latest_case_of
 
     po = await started(stack, "las-99aa", "99AA")
-    vo = await started(stack, "las-99ba", "99BA")
+    vo = await started(stack, "las-99ba", "99BA", sector="VO", age=12)
     cases = {}
     for ref in (po, vo):
         row = await latest_case_of(stack.register.pool, ref)

@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
 import pytest
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from devtools import oidc
 from devtools.devstack import free_port
@@ -288,6 +290,90 @@ async def test_while_the_issuer_is_down_the_keys_fetched_before_keep_serving(
     assert [person.persoon_id for person in verified] == [COORDINATOR, "prs-taskforce-1"]
     # One failed attempt, then a pause: the provider is not hammered while it is down.
     assert attempts == ["/.well-known/openid-configuration", "/jwks", "/.well-known/openid-configuration"]
+
+
+# ---------------------------------------------------------------------------- without roles: the API's services
+
+
+@pytest.fixture
+async def service_verifier(oidc_provider: OidcTestProvider) -> AsyncIterator[TokenVerifier]:
+    """As the API checks tokens: no role asked for, the client's role is in the API's register."""
+    checker = TokenVerifier(oidc_provider.issuer, oidc.API_AUDIENCE, (), roles_required=False, leeway_seconds=0)
+    yield checker
+    await checker.aclose()
+
+
+async def test_without_roles_a_services_token_verifies_to_its_client_and_no_role(
+    oidc_provider: OidcTestProvider, service_verifier: TokenVerifier
+) -> None:
+    verified = await service_verifier.verify(oidc_provider.service_token())
+
+    assert verified.client_id == oidc.API_CLIENT_ID
+    assert verified.persoon_id == oidc.API_CLIENT_ID  # client credentials: `sub` is the client itself
+    assert (verified.rol, verified.rollen) == ("", ())
+    assert verified.issuer == oidc_provider.issuer
+    assert 0 < verified.expires_at.timestamp() - time.time() <= 600
+
+
+async def test_without_roles_a_persons_roles_admit_nothing_by_themselves(oidc_provider: OidcTestProvider) -> None:
+    """A verifier without roles does not take the roles a token names for the role it is admitted with."""
+    checker = TokenVerifier(oidc_provider.issuer, oidc.CODEC_AUDIENCE, (), roles_required=False)
+    try:
+        verified = await checker.verify(oidc_provider.token(COORDINATOR))
+        nobody = await checker.verify(oidc_provider.token("prs-zonder-rol"))
+    finally:
+        await checker.aclose()
+
+    assert (verified.persoon_id, verified.rol, verified.rollen) == (COORDINATOR, "", ("coordinator",))
+    assert verified.client_id == oidc.UI_CLIENT_ID
+    assert (nobody.persoon_id, nobody.rol, nobody.rollen) == ("prs-zonder-rol", "", ())
+
+
+@pytest.mark.parametrize(
+    ("claims", "client_id"),
+    [
+        ({"client_id": "koers-vo", "azp": "iets-anders"}, "koers-vo"),
+        ({"azp": "koers-vo"}, "koers-vo"),
+        ({}, None),
+    ],
+    ids=["client_id", "azp", "geen"],
+)
+async def test_without_roles_the_client_is_its_client_id_else_its_azp(
+    oidc_provider: OidcTestProvider,
+    service_verifier: TokenVerifier,
+    claims: dict[str, object],
+    client_id: str | None,
+) -> None:
+    """Tokens of a provider that names the client in ``azp`` rather than ``client_id`` (RFC 9068 asks for
+    ``client_id``), made here and signed with the provider's own key (from the fixture's key file)."""
+    (key,) = KeySet.import_key_set(json.loads(oidc_provider.jwks_file.read_text(encoding="utf-8"))).keys
+    now = int(time.time())
+    payload = {
+        "iss": oidc_provider.issuer,
+        "aud": oidc.API_AUDIENCE,
+        "sub": "dienst-1234",
+        "iat": now,
+        "exp": now + 60,
+        **claims,
+    }
+    token = jwt.encode({"alg": "RS256", "typ": "at+jwt", "kid": key.kid}, payload, key)
+
+    verified = await service_verifier.verify(token)
+
+    assert verified.client_id == client_id
+    assert (verified.persoon_id, verified.rol) == ("dienst-1234", "")
+
+
+async def test_without_roles_a_token_is_checked_as_strictly(
+    oidc_provider: OidcTestProvider, service_verifier: TokenVerifier
+) -> None:
+    for_the_codec = oidc_provider.token(COORDINATOR)
+    expiring = oidc_provider.service_token(oidc.SHORT_API_CLIENT_ID)
+    await asyncio.sleep(max(0.0, int(str(segments(expiring)[1]["exp"])) - time.time()) + 0.01)
+
+    assert (await refusal(service_verifier, for_the_codec)).reden == "token is niet voor deze dienst bedoeld (aud)"
+    assert (await refusal(service_verifier, expiring)).reden == "token is verlopen"
+    assert (await refusal(service_verifier, flip_signature(oidc_provider.service_token()))).status == 401
 
 
 @pytest.mark.parametrize(
