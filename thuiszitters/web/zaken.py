@@ -20,7 +20,6 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
-    WorkflowUpdateStage,
 )
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
@@ -85,15 +84,9 @@ class Zaken:
             raise Onbereikbaar("geen verbinding met Temporal ingesteld")
         handle = case_handle(self.client, case)
         try:
-            update = await handle.start_update(
-                name,
-                payload,
-                id=update_id,
-                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
-                result_type=RawValue,
-                rpc_timeout=self.timeout,
+            result: RawValue = await handle.execute_update(
+                name, payload, id=update_id, result_type=RawValue, rpc_timeout=self.timeout
             )
-            result: RawValue = await update.result(rpc_timeout=self.timeout)
         except WorkflowUpdateFailedError as error:
             cause = error.cause
             raise Afgewezen(cause.message if isinstance(cause, ApplicationError) else "de zaak weigerde") from None
