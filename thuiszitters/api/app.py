@@ -18,6 +18,7 @@ larger than :data:`MAX_BODY` is refused with 413 before anything reaches Tempora
 (:mod:`thuiszitters.api.idempotentie`).
 """
 
+import asyncio
 import base64
 import binascii
 import json
@@ -585,16 +586,25 @@ def _event_route(name: str) -> tuple[Callable[..., Awaitable[Response]], type[Ba
                 await _audit(api, client, name, case.case_id, decision)
                 raise _refused(decision)
             update_id = f"api-{client.client_id}-{idempotency_key or uuid.uuid4().hex}"
+            # The policy admitted it: that is recorded while the case takes the event, not after (one database
+            # round trip less per event); a refusal by the case, or no answer, adds a row of its own.
+            admitted = asyncio.ensure_future(_audit(api, client, name, case.case_id, None))
             try:
                 status = await api.zaken.send_once(
                     case, name, event.model_dump(mode="json", exclude_none=True), update_id
                 )
             except Afgewezen as error:
+                await admitted
                 await _audit(api, client, name, case.case_id, Decision(allowed=False, reden=f"afgewezen: {error}"))
                 raise ApiProbleem(422, "afgewezen", f"De zaak wees '{name}' af.", regel=str(error)) from None
             except Onbereikbaar:
+                await admitted
+                await _audit(api, client, name, case.case_id, Decision(allowed=False, reden="niet bereikbaar"))
                 raise _unreachable() from None
-            await _audit(api, client, name, case.case_id, None)
+            finally:
+                if not admitted.done():
+                    await asyncio.shield(admitted)
+            await admitted
             return 200, status  # the case's own JSON of its new status, passed on as it came
 
         return await _once(request, client, idempotency_key, handle)

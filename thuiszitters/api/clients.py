@@ -36,6 +36,8 @@ ISSUER: Final = "urn:thuiszitters:api"
 """The ``iss`` and ``aud`` of the API's own tokens."""
 CLIENT_ID_PATTERN: Final = r"^[a-z0-9][a-z0-9_.-]{1,62}$"
 MIN_SECRET_LENGTH: Final = 32
+MAX_TOKENS_KEPT: Final = 10_000
+"""Verified tokens remembered per process (all forgotten at once when full)."""
 CACHE_SECONDS: Final = 10.0
 """How long a client's row is used before it is read again: a client switched off stops within this time."""
 
@@ -194,6 +196,8 @@ class TokenSigner:
         self.key = OctKey.import_key(secret.encode())
         self.ttl = ttl
         self.clock = clock
+        self._read: dict[str, tuple[str, int]] = {}
+        """Tokens already verified: token -> (client id, exp); a token is only ever as valid as when first read."""
 
     def issue(self, client: ApiClient) -> Token:
         now = int(self.clock())
@@ -209,7 +213,13 @@ class TokenSigner:
         return Token(jwt.encode({"alg": "HS256", "typ": "at+jwt"}, claims, self.key), self.ttl)
 
     def read(self, token: str) -> str:
-        """The client id of a valid token of this API; :class:`ClientFout` (Dutch) otherwise."""
+        """The client id of a valid token of this API; :class:`ClientFout` (Dutch) otherwise. A token verified
+        before is not verified again, only checked for its expiry (a client sends the same token for minutes)."""
+        known = self._read.get(token)
+        if known is not None:
+            if known[1] < self.clock():
+                raise ClientFout("het token is verlopen")
+            return known[0]
         try:
             decoded = jwt.decode(token, self.key, algorithms=["HS256"])
         except (JoseError, ValueError) as error:
@@ -227,6 +237,9 @@ class TokenSigner:
             raise ClientFout("het token is verlopen of niet voor deze API") from error
         if int(claims["exp"]) < self.clock():
             raise ClientFout("het token is verlopen")
+        if len(self._read) >= MAX_TOKENS_KEPT:
+            self._read.clear()
+        self._read[token] = (str(claims["sub"]), int(claims["exp"]))
         return str(claims["sub"])
 
     @staticmethod

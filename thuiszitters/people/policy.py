@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
+from functools import cache
 from itertools import product
 from typing import Any, Literal, get_args, get_origin
 
@@ -490,13 +491,19 @@ def _forms(action: str, case: CaseFacts) -> list[tuple[Gebeurtenis, str | None]]
     """One payload per combination of the values of its choice (``Literal``) fields: the table's rows read only
     those, so these stand-ins (not validated) cover every row of the event."""
     model = EVENTS.get(action, Gebeurtenis)
-    choices = {n: get_args(f.annotation) for n, f in model.model_fields.items() if get_origin(f.annotation) is Literal}
-    stand_ins = [
-        model.model_construct(**dict(zip(choices, values, strict=True))) for values in product(*choices.values())
-    ]
+    stand_ins = _stand_ins(model)
     if issubclass(model, TaakAfgerond):
         return [(form, rol) for form in stand_ins for rol in sorted(set(case.open_taken.values()))]
     return [(form, None) for form in stand_ins]
+
+
+@cache
+def _stand_ins(model: type[Gebeurtenis]) -> tuple[Gebeurtenis, ...]:
+    """The stand-ins of :func:`_forms`, made once per event (the same for every case; only read)."""
+    choices = {n: get_args(f.annotation) for n, f in model.model_fields.items() if get_origin(f.annotation) is Literal}
+    return tuple(
+        model.model_construct(**dict(zip(choices, values, strict=True))) for values in product(*choices.values())
+    )
 
 
 # ------------------------------------------------------------------------------------------------ Dutch texts
