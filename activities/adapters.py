@@ -195,6 +195,22 @@ def _not_configured(message: str) -> ApplicationError:
     return ApplicationError(message, type=KANAAL_NIET_INGESTELD, non_retryable=True)
 
 
+def smtp_refusal(what: str, code: int) -> ApplicationError:
+    """A mail server's refusal of ``what`` as the activity's failure: a 5xx is final, anything else is tried again."""
+    if code >= 500:
+        return ApplicationError(
+            f"{what} is door de mailserver geweigerd (SMTP {code}); opnieuw proberen helpt niet",
+            {"smtp_code": code},
+            type=BERICHT_GEWEIGERD,
+            non_retryable=True,
+        )
+    return ApplicationError(
+        f"{what} is tijdelijk mislukt (SMTP {code}); het wordt later opnieuw geprobeerd",
+        {"smtp_code": code},
+        type=BERICHT_TIJDELIJK_MISLUKT,
+    )
+
+
 def message_id(sleutel: str, afzender: str) -> str:
     """A stable Message-ID per notification, so a receiving mail system can recognise a repeat."""
     domain = afzender.rpartition("@")[2].strip("<> ") or "thuiszitters.invalid"
@@ -234,9 +250,9 @@ class SmtpKanaal:
             await asyncio.to_thread(self._send, message, adres)
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
-            raise self._sorted(b, min(codes) if codes else 550) from None
+            raise smtp_refusal(_what(b), min(codes) if codes else 550) from None
         except smtplib.SMTPResponseException as error:
-            raise self._sorted(b, error.smtp_code) from None
+            raise smtp_refusal(_what(b), error.smtp_code) from None
         except smtplib.SMTPNotSupportedError:
             raise _not_configured(f"{_what(b)}: de mailserver ondersteunt de ingestelde verbinding niet") from None
         except (OSError, smtplib.SMTPException) as error:
@@ -245,20 +261,6 @@ class SmtpKanaal:
                 f"({type(error).__name__}); het wordt later opnieuw geprobeerd",
                 type=BERICHT_TIJDELIJK_MISLUKT,
             ) from None
-
-    def _sorted(self, b: Bericht, code: int) -> ApplicationError:
-        if code >= 500:
-            return ApplicationError(
-                f"{_what(b)} is door de mailserver geweigerd (SMTP {code}); opnieuw proberen helpt niet",
-                {"smtp_code": code},
-                type=BERICHT_GEWEIGERD,
-                non_retryable=True,
-            )
-        return ApplicationError(
-            f"{_what(b)} is tijdelijk mislukt (SMTP {code}); het wordt later opnieuw geprobeerd",
-            {"smtp_code": code},
-            type=BERICHT_TIJDELIJK_MISLUKT,
-        )
 
     def _send(self, message: EmailMessage, adres: str) -> None:
         settings = self._settings

@@ -36,11 +36,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.adapters import (
-    BERICHT_GEWEIGERD,
     BERICHT_TIJDELIJK_MISLUKT,
     GEEN_ADRES,
     KANAAL_NIET_INGESTELD,
     message_id,
+    smtp_refusal,
 )
 from thuiszitters.people.directory import Directory
 from thuiszitters.register.store import Register
@@ -223,9 +223,9 @@ class ScheduledActivities:
             await asyncio.to_thread(send)
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
-            raise _smtp_refusal(opdracht, min(codes) if codes else 550) from None
+            raise smtp_refusal(_what(opdracht), min(codes) if codes else 550) from None
         except smtplib.SMTPResponseException as error:
-            raise _smtp_refusal(opdracht, error.smtp_code) from None
+            raise smtp_refusal(_what(opdracht), error.smtp_code) from None
         except (OSError, smtplib.SMTPException) as error:
             raise ApplicationError(
                 f"{_what(opdracht)} is tijdelijk mislukt: de mailserver is niet bereikbaar "
@@ -236,21 +236,6 @@ class ScheduledActivities:
 
 def _what(opdracht: WeekrapportRegio) -> str:
     return f"Weekrapport {opdracht.per.isoformat()} aan coordinator ({opdracht.regio.value})"
-
-
-def _smtp_refusal(opdracht: WeekrapportRegio, code: int) -> ApplicationError:
-    if code >= 500:
-        return ApplicationError(
-            f"{_what(opdracht)} is door de mailserver geweigerd (SMTP {code}); opnieuw proberen helpt niet",
-            {"smtp_code": code},
-            type=BERICHT_GEWEIGERD,
-            non_retryable=True,
-        )
-    return ApplicationError(
-        f"{_what(opdracht)} is tijdelijk mislukt (SMTP {code}); het wordt later opnieuw geprobeerd",
-        {"smtp_code": code},
-        type=BERICHT_TIJDELIJK_MISLUKT,
-    )
 
 
 # ------------------------------------------------------------------------------------------------ the report
