@@ -833,6 +833,14 @@ class Bench:
                 )
                 figure.met = percentile(trips.api, share) <= 1.15 * percentile(trips.direct, share)
                 self.results.add(figure)
+                self.results.add(
+                    Figure(
+                        f"event round trip, API with httpx as the client vs direct update, {open_now:,} open {name}",
+                        "ms",
+                        percentile(trips.api_httpx, share),
+                        percentile(trips.direct, share),
+                    )
+                )
             say(f"api: {clients} clients at once, {events:,} events in all ...")
             ok, failed, seconds = await api_bench.concurrent(url, client_ids, refs, events, say)
             figure = Figure(f"API, {clients} clients at once: events answered 200 of {events:,}", "events", ok)

@@ -20,6 +20,7 @@ from thuiszitters.api.app import create_api
 from thuiszitters.api.clients import ApiClients
 from thuiszitters.api.problems import ApiProbleem
 from thuiszitters.people.tokens import TokenVerifier
+from thuiszitters.register.latest import LatestCases
 from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings
 from thuiszitters.tracing import TracedRequests
@@ -38,10 +39,12 @@ def create_server(
     hasher: PasswordHasher | None = None,
     verifier: TokenVerifier | None = None,
     tracer_provider: TracerProvider | None = None,
+    latest: LatestCases | None = None,
 ) -> Starlette:
     """The web application and the API over one register and one Temporal client; ``hasher``: the argon2
     parameters of local accounts and of the API's client secrets; ``tracer_provider``: trace each request with it
-    (:func:`thuiszitters.tracing.configure_tracing`)."""
+    (:func:`thuiszitters.tracing.configure_tracing`); ``latest``: the pupils' latest cases for the API, started by the
+    caller (:mod:`thuiszitters.register.latest`)."""
     web = create_app(settings, register, hasher=hasher, client=client, task_queue=task_queue)
     api = create_api(
         settings,
@@ -50,6 +53,7 @@ def create_server(
         task_queue=task_queue,
         verifier=verifier,
         clients=ApiClients(register.pool, hasher) if hasher is not None else None,
+        latest=latest,
     )
     tracing = [Middleware(TracedRequests, tracer_provider=tracer_provider)] if tracer_provider is not None else []
     return Starlette(

@@ -18,7 +18,6 @@ larger than :data:`MAX_BODY` is refused with 413 before anything reaches Tempora
 (:mod:`thuiszitters.api.idempotentie`).
 """
 
-import asyncio
 import base64
 import binascii
 import json
@@ -29,13 +28,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Final, Literal, TypeVar
 
-from fastapi import Body, Depends, FastAPI, Header, Path, Query, Request
+import asyncpg
+from fastapi import BackgroundTasks, Body, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from pydantic import BaseModel, Field, ValidationError, create_model
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -60,7 +60,8 @@ from thuiszitters.people.audit import AuditLog
 from thuiszitters.people.policy import CaseFacts, Decision, decide, scope_filter, with_sender
 from thuiszitters.people.tokens import TokenFout, TokenVerifier
 from thuiszitters.register import werkbak as lists
-from thuiszitters.register.store import CaseRow, Register
+from thuiszitters.register.latest import LatestCase, LatestCases
+from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings
 from thuiszitters.web.aanmelding import wait_for_case
 from thuiszitters.web.zaken import Afgewezen, Onbereikbaar, Zaken
@@ -170,11 +171,13 @@ class Api:
     signer: TokenSigner | None
     verifier: TokenVerifier | None
     idempotentie: Idempotentie
-    limiter: MovingWindowRateLimiter
+    limiter: SlidingWindowCounterRateLimiter
     audit: AuditLog
     zaken: Zaken
     client: Client | None
     task_queue: str
+    latest: LatestCases
+    """Each pupil's latest case as the policy reads it: kept in memory once started, else read from the register."""
 
 
 def api_of(request: Request) -> Api:
@@ -248,15 +251,24 @@ async def _audit(api: Api, client: ApiClient, actie: str, case_id: str | None, d
     )
 
 
+async def _audit_later(api: Api, client: ApiClient, actie: str, case_id: str) -> None:
+    """The allowed row of an event the case took, after the answer went out; a failure is logged (the event
+    stands, and the answer was true)."""
+    try:
+        await _audit(api, client, actie, case_id, None)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        log.error("api_audit_niet_vastgelegd", client=client.client_id, actie=actie, oorzaak=type(error).__name__)
+
+
 def _refused(decision: Decision) -> ApiProbleem:
     return ApiProbleem(403, "geen-toegang", decision.reden[:1].upper() + decision.reden[1:] + ".")
 
 
-async def _case(api: Api, client: ApiClient, leerling_ref: str, actie: str) -> tuple[CaseRow, CaseFacts]:
+async def _case(api: Api, client: ApiClient, leerling_ref: str, actie: str) -> tuple[LatestCase, CaseFacts]:
     """The pupil's latest case and its facts, decided for ``actie``; 404 when the register does not know it (or
     the client may not know that it exists), 403 when the client may not do this in it."""
-    case = await lists.latest_case_of(api.register.pool, leerling_ref)
-    facts = lists.facts_of_row(case) if case is not None else None
+    case = await api.latest.get(leerling_ref)
+    facts = case.facts if case is not None else None
     if case is None or facts is None or not decide(client.actor, "zaak_lezen", facts):
         await _audit(
             api,
@@ -552,6 +564,7 @@ def _event_route(name: str) -> tuple[Callable[..., Awaitable[Response]], type[Ba
         client: Authenticated,
         leerling_ref: LeerlingRefPad,
         body: Annotated[dict[str, Any], Body()],
+        background: BackgroundTasks,
         idempotency_key: IdempotencyKey = None,
     ) -> Response:
         api = api_of(request)
@@ -586,25 +599,21 @@ def _event_route(name: str) -> tuple[Callable[..., Awaitable[Response]], type[Ba
                 await _audit(api, client, name, case.case_id, decision)
                 raise _refused(decision)
             update_id = f"api-{client.client_id}-{idempotency_key or uuid.uuid4().hex}"
-            # The policy admitted it: that is recorded while the case takes the event, not after (one database
-            # round trip less per event); a refusal by the case, or no answer, adds a row of its own.
-            admitted = asyncio.ensure_future(_audit(api, client, name, case.case_id, None))
             try:
                 status = await api.zaken.send_once(
                     case, name, event.model_dump(mode="json", exclude_none=True), update_id
                 )
             except Afgewezen as error:
-                await admitted
+                await _audit(api, client, name, case.case_id, None)
                 await _audit(api, client, name, case.case_id, Decision(allowed=False, reden=f"afgewezen: {error}"))
                 raise ApiProbleem(422, "afgewezen", f"De zaak wees '{name}' af.", regel=str(error)) from None
             except Onbereikbaar:
-                await admitted
+                await _audit(api, client, name, case.case_id, None)
                 await _audit(api, client, name, case.case_id, Decision(allowed=False, reden="niet bereikbaar"))
                 raise _unreachable() from None
-            finally:
-                if not admitted.done():
-                    await asyncio.shield(admitted)
-            await admitted
+            # Taken: the row is written once the answer has gone out (a background task of the response), so that
+            # its work in the database does not lengthen the answer. The case's timeline names the client too.
+            background.add_task(_audit_later, api, client, name, case.case_id)
             return 200, status  # the case's own JSON of its new status, passed on as it came
 
         return await _once(request, client, idempotency_key, handle)
@@ -746,8 +755,10 @@ def create_api(
     clients: ApiClients | None = None,
     verifier: TokenVerifier | None = None,
     action_timeout: timedelta = ACTIONS_TIMEOUT,
+    latest: LatestCases | None = None,
 ) -> FastAPI:
-    """The API over a connected register and a Temporal ``client`` (None: reads work, changes are unreachable)."""
+    """The API over a connected register and a Temporal ``client`` (None: reads work, changes are unreachable);
+    ``latest``: the pupils' latest cases, started by the caller (without it, every lookup reads the register)."""
     secret = settings.api_token_secret
     app = FastAPI(
         title="Thuiszitters API",
@@ -770,11 +781,12 @@ def create_api(
         signer=TokenSigner(secret, settings.api_token_ttl) if secret else None,
         verifier=verifier,
         idempotentie=Idempotentie(register.pool),
-        limiter=MovingWindowRateLimiter(MemoryStorage()),
+        limiter=SlidingWindowCounterRateLimiter(MemoryStorage()),
         audit=AuditLog(register.pool),
         zaken=Zaken(client, action_timeout),
         client=client,
         task_queue=task_queue or settings.task_queue,
+        latest=latest if latest is not None else LatestCases(register.pool, settings.database_url or ""),
     )
     app.add_api_route(
         TOKEN_PATH,

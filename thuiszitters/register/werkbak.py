@@ -74,20 +74,17 @@ def _clause_sql(clause: ScopeClause, arguments: list[Any], c: str) -> str:
     return "(" + " AND ".join(conditions) + ")" if conditions else "true"
 
 
-def facts_of_row(case: CaseRow, open_taken: dict[str, str] | None = None) -> CaseFacts | None:
-    """What the policy needs of a case, from its register row (and its open tasks: id -> role); None when the row
-    does not say enough to decide (then nobody but the case's workflow may act on it)."""
+POLICY_COLUMNS: Final = ("sector", "regio", "school_brin", "toegewezen", "escalatie", "afgesloten", "route")
+"""The columns of ``cases`` the policy reads (:class:`~thuiszitters.people.policy.CaseFacts`)."""
+
+
+def facts_of_row(case: CaseRow | asyncpg.Record, open_taken: dict[str, str] | None = None) -> CaseFacts | None:
+    """What the policy needs of a case, from its register row (as a model or as a record with at least
+    :data:`POLICY_COLUMNS`) and its open tasks (id -> role); None when the row does not say enough to decide (then
+    nobody but the case's workflow may act on it)."""
+    values = {column: getattr(case, column) if isinstance(case, CaseRow) else case[column] for column in POLICY_COLUMNS}
     try:
-        return CaseFacts(
-            sector=case.sector,
-            regio=case.regio,
-            school_brin=case.school_brin,
-            toegewezen=case.toegewezen,
-            escalatie=case.escalatie,
-            afgesloten=case.afgesloten,
-            route=case.route,
-            open_taken=open_taken or {},
-        )
+        return CaseFacts(**values, open_taken=open_taken or {})
     except ValidationError:
         return None
 

@@ -31,6 +31,7 @@ import uvicorn
 
 from thuiszitters.logs import configure_logging, get_logger
 from thuiszitters.people.tokens import TokenVerifier
+from thuiszitters.register.latest import LatestCases
 from thuiszitters.register.store import Register, RegisterFout, open_current
 from thuiszitters.server import create_server
 from thuiszitters.settings import Settings, SettingsError
@@ -105,13 +106,18 @@ async def serve(settings: Settings) -> int:
         print(error, file=sys.stderr)
         await register.close()
         return 2
+    latest = LatestCases(register.pool, settings.database_url or "")
     try:
         verifier = (
             TokenVerifier(settings.api_oidc_issuer, settings.api_oidc_audience, (), roles_required=False)
             if settings.api_oidc_issuer
             else None
         )
-        app = create_server(settings, register, client=client, verifier=verifier, tracer_provider=provider)
+        # The API decides on each event with the case's facts kept in memory, fresh by the register's notifications.
+        await latest.start()
+        app = create_server(
+            settings, register, client=client, verifier=verifier, tracer_provider=provider, latest=latest
+        )
         host, port = settings.web_host, settings.web_port
         if host not in LOOPBACK:
             log.warning("web_niet_lokaal", host=host, advies="zet een proxy met TLS voor de webapplicatie")
@@ -136,6 +142,7 @@ async def serve(settings: Settings) -> int:
         )
         await uvicorn.Server(config).serve()
     finally:
+        await latest.close()
         await register.close()
     return 0
 

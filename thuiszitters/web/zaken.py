@@ -12,7 +12,7 @@ import asyncio
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import asyncpg
 from temporalio.client import (
@@ -55,7 +55,17 @@ class Afgewezen(Exception):
     """The case refused the event; ``str`` is its Dutch reason."""
 
 
-def case_handle(client: Client, case: CaseRow) -> WorkflowHandle[Any, Any]:
+class CaseIdentity(Protocol):
+    """Which case: its register id and workflow id (a register row, or the API's kept latest case)."""
+
+    @property
+    def case_id(self) -> str: ...
+
+    @property
+    def workflow_id(self) -> str: ...
+
+
+def case_handle(client: Client, case: CaseIdentity) -> WorkflowHandle[Any, Any]:
     """The handle on a case's chain of runs (its register id is ``<workflow id>:<first run id>``): an event never
     reaches a later case of the same pupil."""
     first_run_id = case.case_id.rsplit(":", 1)[1] if ":" in case.case_id else None
@@ -69,14 +79,14 @@ class Zaken:
     client: Client | None
     timeout: timedelta = ACTION_TIMEOUT
 
-    async def send(self, case: CaseRow, name: str, payload: dict[str, Any], token: str) -> None:
+    async def send(self, case: CaseIdentity, name: str, payload: dict[str, Any], token: str) -> None:
         """Send event ``name`` to ``case`` once per form ``token``. :class:`Afgewezen` with the case's reason,
         :class:`Onbereikbaar` when no answer came."""
         if not TOKEN.match(token):
             raise ValueError("ongeldig formuliertoken")
         await self.send_once(case, name, payload, f"web-{token}")
 
-    async def send_once(self, case: CaseRow, name: str, payload: dict[str, Any], update_id: str) -> bytes:
+    async def send_once(self, case: CaseIdentity, name: str, payload: dict[str, Any], update_id: str) -> bytes:
         """Send event ``name`` to ``case`` as the update ``update_id`` (the same id again is the same update); the
         case's new status (the contract's ``CaseStatus``) as the JSON the case answered, decrypted but not parsed:
         whoever passes it on needs no second serialisation."""

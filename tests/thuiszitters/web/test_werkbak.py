@@ -238,6 +238,10 @@ async def test_with_the_worker_stopped_an_action_is_not_reachable_and_later_goes
             assert "Twee ochtenden per week naar school." in down.text  # nothing typed is lost
             assert hidden["token"] in down.text
             async with case_worker(dev_env, register, settings, task_queue=queue):
+                # "Probeer het over een paar minuten opnieuw": once the case answers again. Until then its next
+                # workflow task may still wait on the stopped worker's own queue (Temporal's sticky queue, up to
+                # five seconds), longer than this application waits for an action.
+                await case.status()
                 again = await http.post(url, data={**hidden, **OUDERGESPREK})
                 assert again.status_code == 303, text_of(again)[:1500]
                 await eventually(lambda: event_count(register, case.case_id, "oudergesprek"), lambda n: n >= 1)
