@@ -14,7 +14,9 @@ Nothing is decided on a guess:
 - while the listening connection is down (PostgreSQL restarted, the connection cut), the cache is empty and every
   lookup reads the register, until the connection is back and the cache has been filled again;
 - a read that was under way when a change was announced is not kept (the read that the announcement starts is);
-- a pupil unknown to the cache is read from the register and then kept, under the same rule.
+- only an open case is answered from memory: a pupil without a case, or whose latest case is closed, is read from
+  the register every time, so that a new case of theirs counts from the moment the register has it, before its
+  announcement has arrived.
 
 No library keeps an asyncpg query result fresh by ``LISTEN``: the listening is asyncpg's own
 (:meth:`asyncpg.Connection.add_listener`); this module is the bookkeeping around it.
@@ -174,10 +176,12 @@ class LatestCases:
     # ------------------------------------------------------------------------------------------------- lookups
 
     async def get(self, leerling_ref: str) -> LatestCase | None:
-        """The pupil's latest case (an open one, else the last closed one); None when the register has none."""
-        if self._live and leerling_ref in self._cases:
+        """The pupil's latest case (an open one, else the last closed one); None when the register has none. An open
+        case comes from memory when the cache is live; anything else from the register."""
+        case = self._cases.get(leerling_ref) if self._live else None
+        if case is not None and case.facts is not None and not case.facts.afgesloten:
             self.hits += 1
-            return self._cases[leerling_ref]
+            return case
         return await self._read(leerling_ref)
 
     async def _read(self, leerling_ref: str) -> LatestCase | None:

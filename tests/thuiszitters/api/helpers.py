@@ -21,6 +21,7 @@ from tests.thuiszitters.web.helpers import FAST_HASHER
 from thuiszitters.api.__main__ import parse
 from thuiszitters.api.clients import ApiClient, ApiClients
 from thuiszitters.people.tokens import TokenVerifier
+from thuiszitters.register.latest import LatestCases
 from thuiszitters.register.store import Register
 from thuiszitters.server import create_server
 from thuiszitters.settings import Settings
@@ -87,13 +88,19 @@ async def api_stack(
         store = ApiClients(database.register.pool, FAST_HASHER)
         for client in clients:
             await store.upsert(client, secret_of(client.client_id))
-        async with case_worker(dev_env, database.register, settings) as worker:
-            app = create_server(
-                settings,
-                database.register,
-                client=worker.client,
-                task_queue=worker.task_queue,
-                hasher=FAST_HASHER,
-                verifier=verifier,
-            )
-            yield ApiStack(database.register, worker, settings, dev_env, app, clients)
+        latest = LatestCases(database.register.pool, database.dsn)  # as the server runs it
+        await latest.start()
+        try:
+            async with case_worker(dev_env, database.register, settings) as worker:
+                app = create_server(
+                    settings,
+                    database.register,
+                    client=worker.client,
+                    task_queue=worker.task_queue,
+                    hasher=FAST_HASHER,
+                    verifier=verifier,
+                    latest=latest,
+                )
+                yield ApiStack(database.register, worker, settings, dev_env, app, clients)
+        finally:
+            await latest.close()

@@ -77,9 +77,13 @@ async def test_filled_at_the_start_and_answered_from_memory(database: tuple[str,
         assert closed is not None and closed.facts is not None and closed.facts.afgesloten
         assert await latest.get("L999") is None
         assert latest.reads == 2
+        # A closed case or none at all is read every time: a new case counts once the register has it.
         await latest.get("L200")
-        await latest.get("L999")  # an unknown pupil is kept as unknown, until a case of theirs is announced
-        assert latest.reads == 2
+        await latest.get("L999")
+        assert latest.reads == 4
+        new_id, second_id = await insert(register, "L999"), await insert(register, "L200", dag=2)
+        assert (case := await latest.get("L999")) is not None and case.case_id == new_id
+        assert (case := await latest.get("L200")) is not None and case.case_id == second_id
 
 
 async def test_a_change_of_what_the_policy_reads_is_seen_at_once(database: tuple[str, Register]) -> None:
