@@ -343,8 +343,7 @@ async def test_a_burst_of_large_events_stops_no_case_and_every_event_counts_once
         f"{answers.longest_silence:.0f} s; grootste zaak {runs} runs; "
         f"{failed} taken mislukt ({failures[TURNED_BACK]} teruggestuurd, {failures[FORCED_ELSEWHERE]} door de SDK "
         f"naar een andere worker gestuurd), {deadlocks} deadlockmeldingen; "
-        f"{available:.0f} workflowslots vrij"
-        + (f"; traagste: {'; '.join(answers.worst(3))}" if answers.late else "")
+        f"{available:.0f} workflowslots vrij" + (f"; traagste: {'; '.join(answers.worst(3))}" if answers.late else "")
     )
     outcome.assert_clean()
 
