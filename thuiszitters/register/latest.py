@@ -33,7 +33,7 @@ import asyncpg
 
 from thuiszitters.logs import get_logger
 from thuiszitters.people.policy import CaseFacts
-from thuiszitters.register.werkbak import POLICY_COLUMNS, facts_of_row
+from thuiszitters.register.werkbak import POLICY_COLUMNS, facts_of_row, latest_case_sql
 
 log = get_logger(__name__)
 
@@ -45,9 +45,7 @@ RECONNECT_AFTER: Final = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 """Seconds between attempts to listen again after the connection was lost (the last one repeats)."""
 
 _COLUMNS: Final = ", ".join(("case_id", "workflow_id", "leerling_ref", *POLICY_COLUMNS))
-_ONE: Final = f"""
-SELECT {_COLUMNS} FROM cases WHERE leerling_ref = $1 ORDER BY afgesloten, geopend_op DESC LIMIT 1
-"""
+_ONE: Final = latest_case_sql(_COLUMNS)
 _ALL_OPEN: Final = f"""
 SELECT DISTINCT ON (leerling_ref) {_COLUMNS} FROM cases WHERE NOT afgesloten ORDER BY leerling_ref, geopend_op DESC
 LIMIT {MAX_ENTRIES}
@@ -111,6 +109,13 @@ class LatestCases:
         except (OSError, asyncpg.PostgresError, TimeoutError) as error:
             log.warning("zaakfeiten_niet_live", oorzaak=type(error).__name__)
             self._spawn(self._reconnect())
+
+    async def __aenter__(self) -> LatestCases:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
     async def close(self) -> None:
         log.info("zaakfeiten_gestopt", uit_geheugen=self.hits, gelezen=self.reads, zaken=len(self._cases))

@@ -315,11 +315,14 @@ async def tasks_in_scope(
     )
 
 
+def latest_case_sql(columns: str) -> str:
+    """A query of ``columns`` of the pupil's (``$1``) latest case: an open one, else the last closed one."""
+    return f"SELECT {columns} FROM cases WHERE leerling_ref = $1 ORDER BY afgesloten, geopend_op DESC LIMIT 1"
+
+
 async def latest_case_of(pool: asyncpg.Pool[asyncpg.Record], leerling_ref: str) -> CaseRow | None:
     """The pupil's latest case in the register (an open one, else the last closed one)."""
-    row = await pool.fetchrow(
-        "SELECT * FROM cases WHERE leerling_ref = $1 ORDER BY afgesloten, geopend_op DESC LIMIT 1", leerling_ref
-    )
+    row = await pool.fetchrow(latest_case_sql("*"), leerling_ref)
     return CaseRow.model_validate(dict(row)) if row is not None else None
 
 

@@ -88,19 +88,17 @@ async def api_stack(
         store = ApiClients(database.register.pool, FAST_HASHER)
         for client in clients:
             await store.upsert(client, secret_of(client.client_id))
-        latest = LatestCases(database.register.pool, database.dsn)  # as the server runs it
-        await latest.start()
-        try:
-            async with case_worker(dev_env, database.register, settings) as worker:
-                app = create_server(
-                    settings,
-                    database.register,
-                    client=worker.client,
-                    task_queue=worker.task_queue,
-                    hasher=FAST_HASHER,
-                    verifier=verifier,
-                    latest=latest,
-                )
-                yield ApiStack(database.register, worker, settings, dev_env, app, clients)
-        finally:
-            await latest.close()
+        async with (
+            LatestCases(database.register.pool, database.dsn) as latest,  # as the server runs it
+            case_worker(dev_env, database.register, settings) as worker,
+        ):
+            app = create_server(
+                settings,
+                database.register,
+                client=worker.client,
+                task_queue=worker.task_queue,
+                hasher=FAST_HASHER,
+                verifier=verifier,
+                latest=latest,
+            )
+            yield ApiStack(database.register, worker, settings, dev_env, app, clients)

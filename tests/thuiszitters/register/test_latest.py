@@ -6,7 +6,6 @@ listening connection is gone."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
@@ -47,16 +46,6 @@ async def until(probe: Callable[[], Awaitable[bool]], what: str, within: float =
         await asyncio.sleep(0.02)
 
 
-@contextlib.asynccontextmanager
-async def running(dsn: str, register: Register) -> AsyncIterator[LatestCases]:
-    latest = LatestCases(register.pool, dsn)
-    await latest.start()
-    try:
-        yield latest
-    finally:
-        await latest.close()
-
-
 @pytest.fixture
 async def database(postgres_dsn: str) -> AsyncIterator[tuple[str, Register]]:
     async with fresh_database(postgres_dsn) as fresh:
@@ -67,7 +56,7 @@ async def test_filled_at_the_start_and_answered_from_memory(database: tuple[str,
     dsn, register = database
     open_id = await insert(register, "L100")
     await insert(register, "L200", afgesloten=True)
-    async with running(dsn, register) as latest:
+    async with LatestCases(register.pool, dsn) as latest:
         assert latest.live and len(latest) == 1  # the open cases; a closed one is read when asked for
         case = await latest.get("L100")
         assert case is not None and case.case_id == open_id and case.facts is not None
@@ -89,7 +78,7 @@ async def test_filled_at_the_start_and_answered_from_memory(database: tuple[str,
 async def test_a_change_of_what_the_policy_reads_is_seen_at_once(database: tuple[str, Register]) -> None:
     dsn, register = database
     await insert(register, "L100")
-    async with running(dsn, register) as latest:
+    async with LatestCases(register.pool, dsn) as latest:
 
         async def school_is(brin: str) -> bool:
             case = await latest.get("L100")
@@ -107,7 +96,7 @@ async def test_a_change_of_what_the_policy_reads_is_seen_at_once(database: tuple
             return case is not None and case.facts is not None and case.facts.toegewezen == {"scp": "scp-noord-01"}
 
         await until(assigned, "de toegewezen SCP")
-        # A pupil unknown a moment ago: their new case is there as soon as it is announced.
+        # A pupil unknown a moment ago: their new case counts as soon as the register has it (read, not kept).
         assert await latest.get("L300") is None
         new_id = await insert(register, "L300")
 
@@ -156,7 +145,7 @@ async def test_the_updates_of_every_event_announce_nothing(database: tuple[str, 
 async def test_without_its_connection_every_lookup_reads_the_register(database: tuple[str, Register]) -> None:
     dsn, register = database
     await insert(register, "L100")
-    async with running(dsn, register) as latest:
+    async with LatestCases(register.pool, dsn) as latest:
         assert latest.live
         pid = await register.pool.fetchval(
             "SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database()"
