@@ -150,6 +150,7 @@ class Settings(BaseSettings):
     max_cached_workflows: int = Field(default=DEFAULT_MAX_CACHED_WORKFLOWS, ge=1)
     max_concurrent_workflow_tasks: int | None = Field(default=None, ge=1)
     max_concurrent_activities: int | None = Field(default=None, ge=1)
+    workflow_task_polls: int | None = Field(default=None, ge=2)
     # Payload encryption (see thuiszitters.temporal.codec): keys as 'id:base64', newest last, or explicitly off.
     encryptie: OnOff = "aan"
     codec_keys: Secret = None

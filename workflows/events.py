@@ -185,8 +185,12 @@ def is_duplicate(state: CaseState, name: str, event: Gebeurtenis) -> bool:
 
 def check(state: CaseState, name: str, event: Gebeurtenis, now: datetime) -> None:
     """Refuse (``Weigering``) an event that may not happen now. A duplicate is not refused: it changes nothing."""
-    if is_duplicate(state, name, event):
-        return
+    if not is_duplicate(state, name, event):
+        _check_new(state, name, event, now)
+
+
+def _check_new(state: CaseState, name: str, event: Gebeurtenis, now: datetime) -> None:
+    """:func:`check` for an event that is not a duplicate."""
     if state.afgesloten:
         raise Weigering(f"{name}: de zaak is al afgesloten ({uitkomst_tekst(state)})")
     today = amsterdam_date(now)
@@ -395,11 +399,12 @@ _CHECKS: dict[str, Callable[[CaseState, Gebeurtenis, date], None]] = {
 
 def apply(state: CaseState, name: str, event: Gebeurtenis, now: datetime) -> CaseState:
     """The state after a checked event, with its effects queued. A duplicate returns the state unchanged."""
-    if is_duplicate(state, name, event):
+    content = fingerprint(name, event)  # once: on a large event it is most of the cost of applying it
+    if state.vingerafdrukken.get(name) == content:
         return state
-    check(state, name, event, now)
+    _check_new(state, name, event, now)
     new = successor(state)
-    new.vingerafdrukken[name] = fingerprint(name, event)
+    new.vingerafdrukken[name] = content
     day = event.datum or amsterdam_date(now)
     if new.versie >= 2:
         events_v2.apply(new, name, event, day, now)

@@ -74,6 +74,7 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "max_cached_workflows": ("250", 250),
     "max_concurrent_workflow_tasks": ("8", 8),
     "max_concurrent_activities": ("40", 40),
+    "workflow_task_polls": ("8", 8),
     "encryptie": ("uit", "uit"),
     "codec_keys": (KEYS, KEYS),
     "codec_server_token": ("geheim-token", "geheim-token"),
@@ -171,7 +172,10 @@ def test_worker_tuning_comes_from_the_settings() -> None:
         {"THUISZITTERS_MAX_CACHED_WORKFLOWS": "100", "THUISZITTERS_MAX_CONCURRENT_ACTIVITIES": "7"}
     )
     assert worker.WorkerTuning.from_settings(settings) == worker.WorkerTuning(
-        max_cached_workflows=100, max_concurrent_workflow_tasks=None, max_concurrent_activities=7
+        max_cached_workflows=100,
+        max_concurrent_workflow_tasks=None,
+        max_concurrent_activities=7,
+        workflow_task_polls=None,
     )
     assert set(worker.TUNING_VARIABLES) <= set(Settings.variables())
 

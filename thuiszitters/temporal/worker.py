@@ -24,7 +24,7 @@ from typing import Any
 import structlog
 from temporalio.client import Client
 from temporalio.service import RPCError
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker import PollerBehaviorSimpleMaximum, UnsandboxedWorkflowRunner, Worker
 
 from activities.case_activities import CaseActivities
 from activities.scheduled import ScheduledActivities
@@ -44,7 +44,12 @@ log = structlog.get_logger("thuiszitters.worker")
 
 TUNING_VARIABLES = {
     Settings.variable(name): name
-    for name in ("max_cached_workflows", "max_concurrent_workflow_tasks", "max_concurrent_activities")
+    for name in (
+        "max_cached_workflows",
+        "max_concurrent_workflow_tasks",
+        "max_concurrent_activities",
+        "workflow_task_polls",
+    )
 }
 
 
@@ -58,6 +63,9 @@ class WorkerTuning:
     its history when its next event or timer comes."""
     max_concurrent_workflow_tasks: int | None = None
     max_concurrent_activities: int | None = None
+    workflow_task_polls: int | None = None
+    """Polls for workflow tasks open at once (the SDK's default is 5), most of them on the worker's sticky queue,
+    where a status query is handed only to a waiting poll (docs/performance.md, "A burst of events")."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkerTuning:
@@ -77,8 +85,12 @@ class WorkerTuning:
         workers and the replay tests run the workflow in the SDK's own sandbox, which stops any of them at run time,
         and every recorded history replays on both runners."""
         options: dict[str, Any] = {
-            name: value for name in TUNING_VARIABLES.values() if (value := getattr(self, name)) is not None
+            name: value
+            for name in TUNING_VARIABLES.values()
+            if (value := getattr(self, name)) is not None and name != "workflow_task_polls"
         }
+        if self.workflow_task_polls is not None:
+            options["workflow_task_poller_behavior"] = PollerBehaviorSimpleMaximum(self.workflow_task_polls)
         options["workflow_runner"] = UnsandboxedWorkflowRunner()
         return options
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from temporalio.worker import PollerBehaviorSimpleMaximum
 
 from devtools.devstack import free_port
 from tests.cases import eventually, pupil
@@ -86,19 +87,26 @@ async def test_worker_serves_metrics_and_stops_gracefully(dev_env, register, tes
 def test_tuning_from_the_environment_and_its_refusals() -> None:
     options = worker.WorkerTuning.from_env({}).worker_options()
     assert options["max_cached_workflows"] == worker.DEFAULT_MAX_CACHED_WORKFLOWS
-    assert "max_concurrent_activities" not in options  # the SDK's default
+    sdk_defaults = {"max_concurrent_activities", "max_concurrent_workflow_tasks", "workflow_task_poller_behavior"}
+    assert not sdk_defaults & set(options)
 
     tuned = worker.WorkerTuning.from_settings(
-        Settings.from_env({"THUISZITTERS_MAX_CACHED_WORKFLOWS": "250", "THUISZITTERS_MAX_CONCURRENT_ACTIVITIES": "40"})
+        Settings.from_env(
+            {
+                "THUISZITTERS_MAX_CACHED_WORKFLOWS": "250",
+                "THUISZITTERS_MAX_CONCURRENT_ACTIVITIES": "40",
+                "THUISZITTERS_WORKFLOW_TASK_POLLS": "8",
+            }
+        )
     )
-    assert (tuned.worker_options()["max_cached_workflows"], tuned.worker_options()["max_concurrent_activities"]) == (
-        250,
-        40,
-    )
+    options = tuned.worker_options()
+    assert (options["max_cached_workflows"], options["max_concurrent_activities"]) == (250, 40)
+    assert options["workflow_task_poller_behavior"] == PollerBehaviorSimpleMaximum(8)
 
     for variable, value, message in [
         ("THUISZITTERS_MAX_CACHED_WORKFLOWS", "0", "moet 1 of meer zijn, niet '0'"),
         ("THUISZITTERS_MAX_CONCURRENT_WORKFLOW_TASKS", "veel", "moet een geheel getal zijn, niet 'veel'"),
+        ("THUISZITTERS_WORKFLOW_TASK_POLLS", "1", "moet 2 of meer zijn, niet '1'"),
     ]:
         with pytest.raises(SettingsError, match=f"^{variable}: {message}$"):
             worker.WorkerTuning.from_env({variable: value})
