@@ -196,7 +196,7 @@ def document() -> dict[str, Any]:
                 "operationId": _operation_id(systeem, actie),
                 "summary": f"{SYSTEEM_NAMEN[systeem]}: {actie.value.replace('_', ' ')}",
                 "description": f"{aanroep.betekenis} `POST <{SYSTEEM_VARIABELEN[systeem]}>/{actie.value}`.",
-                "parameters": [_header("Idempotency-Key")],
+                "parameters": [_header("Idempotency-Key"), _header("traceparent"), _header("tracestate")],
                 "security": [{"bearer": []}, {}],
                 "requestBody": {
                     "required": True,
@@ -236,6 +236,8 @@ def document() -> dict[str, Any]:
                         _header("webhook-timestamp"),
                         _header("webhook-signature"),
                         _header("Idempotency-Key"),
+                        _header("traceparent"),
+                        _header("tracestate"),
                     ],
                     "security": [{"bearer": []}, {}],
                     "requestBody": {"required": True, "content": {"application/cloudevents+json": {"schema": event}}},
@@ -278,6 +280,22 @@ def document() -> dict[str, Any]:
                     "over `<webhook-id>.<webhook-timestamp>.<body>`; meer handtekeningen (bij het wisselen van het "
                     "geheim) staan gescheiden door een spatie.",
                     "schema": {"type": "string", "pattern": "^v1,[A-Za-z0-9+/]+={0,2}( v1,[A-Za-z0-9+/]+={0,2})*$"},
+                },
+                "traceparent": {
+                    "name": "traceparent",
+                    "in": "header",
+                    "required": False,
+                    "description": "W3C Trace Context: de trace waarvan deze aanroep deel is, alleen wanneer het "
+                    "systeem traceert (`OTEL_EXPORTER_OTLP_ENDPOINT`). Een systeem dat zelf traceert, zet de trace "
+                    "voort; de waarde zegt niets over de zaak.",
+                    "schema": {"type": "string", "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"},
+                },
+                "tracestate": {
+                    "name": "tracestate",
+                    "in": "header",
+                    "required": False,
+                    "description": "W3C Trace Context: gegevens van tracers bij `traceparent`, als die er zijn.",
+                    "schema": {"type": "string"},
                 },
             },
             "headers": {

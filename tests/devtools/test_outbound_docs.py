@@ -51,11 +51,24 @@ def test_it_names_every_call_per_system_and_the_webhook() -> None:
     assert {systeem for systeem, _ in AANROEPEN} == set(Systeem)
     for path in document["paths"].values():
         operation = path["post"]
-        assert [p["$ref"].rsplit("/", 1)[1] for p in operation["parameters"]] == ["Idempotency-Key"]
+        assert [p["$ref"].rsplit("/", 1)[1] for p in operation["parameters"]] == [
+            "Idempotency-Key",
+            "traceparent",
+            "tracestate",
+        ]
         assert "application/json" in operation["requestBody"]["content"]
     webhook = document["webhooks"][outbound_docs.WEBHOOK]["post"]
     headers = {p["$ref"].rsplit("/", 1)[1] for p in webhook["parameters"]}
-    assert headers == {"webhook-id", "webhook-timestamp", "webhook-signature", "Idempotency-Key"}
+    assert headers == {
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "Idempotency-Key",
+        "traceparent",
+        "tracestate",
+    }
+    parameters = document["components"]["parameters"]
+    assert not parameters["traceparent"]["required"] and not parameters["tracestate"]["required"]  # only when tracing
     assert list(webhook["requestBody"]["content"]) == ["application/cloudevents+json"]
 
 

@@ -67,6 +67,19 @@ _R = ActorRole
 ROLE_NAMES: dict[str, str] = {**ROL_NAMEN, _R.BEHEERDER.value: "de beheerder"}
 """Each role as a Dutch sentence names it (the contract's names, and the administrator)."""
 
+
+def role_label(rol: str | None) -> str:
+    """The role as a label: ``Schoolcontactpersoon (PPO)``, ``Thuiszitterscoördinator``; a code no role has as
+    itself, and ``onbekend`` for none."""
+    if rol is None:
+        return "onbekend"
+    naam = ROLE_NAMES.get(str(rol), str(rol))
+    for article in ("de ", "het "):
+        if naam.startswith(article):
+            naam = naam[len(article) :]
+    return naam[:1].upper() + naam[1:]
+
+
 ORGANISATION_SECTOR: dict[ActorRole, Sector] = {
     _R.SCP: Sector.PO,
     _R.OUDERFUNCTIONARIS: Sector.PO,

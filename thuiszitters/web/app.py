@@ -55,7 +55,7 @@ from temporalio.client import Client
 from thuiszitters.logs import get_logger
 from thuiszitters.people.audit import AuditLog
 from thuiszitters.people.directory import Directory, Persoon, check_persoon_id
-from thuiszitters.people.policy import ROLE_NAMES, Actor, ActorRole
+from thuiszitters.people.policy import Actor, ActorRole
 from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings, SettingsError
 from thuiszitters.web import aanmelding, auth, teams, werkbak
@@ -122,15 +122,6 @@ class Web:
 
 
 # --------------------------------------------------------------------------------------------------- Dutch texts
-
-
-def role_label(rol: ActorRole | str) -> str:
-    """The role as a label: ``Schoolcontactpersoon (PPO)``, ``Thuiszitterscoördinator``."""
-    naam = ROLE_NAMES[str(rol)]
-    for article in ("de ", "het "):
-        if naam.startswith(article):
-            naam = naam[len(article) :]
-    return naam[0].upper() + naam[1:]
 
 
 def _list(items: list[str]) -> str:

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from thuiszitters.people.policy import ActorRole, decide, scope_filter
+from thuiszitters.people.policy import ActorRole, decide, role_label, scope_filter
 from thuiszitters.register import teams as register_teams
 from thuiszitters.tools import report as report_tools
 from thuiszitters.web import auth
@@ -45,7 +45,6 @@ from thuiszitters.web.werkbak import (
     day_text,
     label,
     local_time,
-    role_name,
 )
 from workflows.contract import FASE_NAMEN
 
@@ -92,7 +91,7 @@ async def _allowed(request: Request, page: str, action: str) -> Ingelogd | Respo
     decision = decide(ingelogd.actor, action)
     reden = None if decision else decision.reden
     if reden is None and ingelogd.actor.rol not in PAGE_ROLES[page]:
-        reden = f"{role_name(ingelogd.actor.rol.value)} werkt niet met deze pagina: ze is voor {PAGE_FOR[page]}."
+        reden = f"{role_label(ingelogd.actor.rol.value)} werkt niet met deze pagina: ze is voor {PAGE_FOR[page]}."
     if reden is None:
         return ingelogd
     await _audit(request, ingelogd, action, None, False, reden)
@@ -274,7 +273,7 @@ async def leerplicht_page(request: Request) -> Response:
             "max_rijen": register_teams.MAX_ROWS,
             "recent_weken": register_teams.RECENT_DAYS // 7,
             "tijd": local_time,
-            "rol_naam": role_name,
+            "rol_naam": role_label,
             "gebeurtenis": lambda code: label(code, GEBEURTENISSEN),
         },
     )

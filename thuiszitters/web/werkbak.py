@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from thuiszitters.logs import get_logger
-from thuiszitters.people.policy import ActorRole, CaseFacts, Decision, acting_scope, decide, with_sender
+from thuiszitters.people.policy import ActorRole, CaseFacts, Decision, acting_scope, decide, role_label, with_sender
 from thuiszitters.register import werkbak as lists
 from thuiszitters.register.store import CaseRow, TaskRow
 from thuiszitters.web import auth, formulieren
@@ -114,16 +114,6 @@ def label(code: str, known: dict[str, str]) -> str:
         return known[code]
     words = code.replace(":", " ").replace("_", " ").strip()
     return words[:1].upper() + words[1:]
-
-
-def role_name(rol: str | None) -> str:
-    if rol is None:
-        return "onbekend"
-    naam = ROL_NAMEN.get(rol, rol)
-    for article in ("de ", "het "):
-        if naam.startswith(article):
-            naam = naam[len(article) :]
-    return naam[:1].upper() + naam[1:]
 
 
 def short(text: str | None) -> str:
@@ -264,7 +254,7 @@ async def my_tasks(request: Request) -> Response:
 
 
 def _who(ingelogd: Ingelogd) -> dict[str, Any]:
-    from thuiszitters.web.app import role_label, scope_in_words
+    from thuiszitters.web.app import scope_in_words
 
     return {
         "naam": ingelogd.persoon.naam,
@@ -276,7 +266,7 @@ def _who(ingelogd: Ingelogd) -> dict[str, Any]:
 
 def _other_roles(ingelogd: Ingelogd) -> list[tuple[str, str]]:
     from thuiszitters.people.directory import actor_for
-    from thuiszitters.web.app import role_label, scope_in_words
+    from thuiszitters.web.app import scope_in_words
 
     return [
         (
@@ -342,7 +332,7 @@ async def _people_choices(request: Request, case: CaseRow) -> list[formulieren.K
     """Everyone who can hold a role in this case, named with their role: whom ``toewijzen`` can assign."""
     directory = auth.web_of(request).directory
     people = await directory.people_for_case(case.sector, case.regio, case.school_brin)
-    return [formulieren.Keuze(persoon_id, f"{naam} ({role_name(rol)})") for persoon_id, naam, rol in people]
+    return [formulieren.Keuze(persoon_id, f"{naam} ({role_label(rol)})") for persoon_id, naam, rol in people]
 
 
 async def case_page(request: Request) -> Response:
@@ -405,7 +395,7 @@ async def _case_response(
     forms.sort(key=lambda item: not item["voorgesteld"])
     documents = bool(decide(ingelogd.actor, "documenten_lezen", facts))
     termijnen = [
-        (t.uiterlijk, f"{short(t.omschrijving) or label(t.taak, {})} – {role_name(t.rol)}")
+        (t.uiterlijk, f"{short(t.omschrijving) or label(t.taak, {})} – {role_label(t.rol)}")
         for t in view.open_taken
         if t.uiterlijk is not None
     ]
@@ -447,7 +437,7 @@ async def _case_response(
             "documenten": documents,
             "pagina": pagina,
             "paginas": pages,
-            "rol_naam": role_name,
+            "rol_naam": role_label,
             "door_wie": by_whom,
             "gebeurtenis": lambda code: label(code, GEBEURTENISSEN),
             "documentsoort": lambda code: label(code, DOCUMENTSOORT),

@@ -19,6 +19,7 @@ from thuiszitters.people.policy import (
     ScopeFilter,
     decide,
     door_for,
+    role_label,
     scope_filter,
     with_sender,
 )
@@ -656,3 +657,11 @@ def test_a_payload_makes_the_answer_exact_and_must_be_the_actors() -> None:
 def test_an_unknown_action_is_an_error_not_a_refusal() -> None:
     with pytest.raises(ValueError, match="onbekende actie 'zaak_verwijderen'"):
         decide(ACTORS["beheerder"], "zaak_verwijderen")
+
+
+def test_a_role_as_a_label_without_its_article() -> None:
+    assert role_label(ActorRole.SCP) == role_label("scp") == "Schoolcontactpersoon (PPO)"
+    assert role_label(ActorRole.COORDINATOR) == "Thuiszitterscoördinator"
+    assert role_label(ActorRole.BEHEERDER) == "Beheerder"  # not a role of the contract
+    assert role_label("lba_registreren") == "Lba_registreren"  # a code no role has: shown as it is
+    assert role_label(None) == "onbekend"
