@@ -69,8 +69,8 @@ ROLE_NAMES: dict[str, str] = {**ROL_NAMEN, _R.BEHEERDER.value: "de beheerder"}
 
 
 def role_label(rol: str | None) -> str:
-    """The role as a label: ``Schoolcontactpersoon (PPO)``, ``Thuiszitterscoördinator``; a code no role has as
-    itself, and ``onbekend`` for none."""
+    """The role as a label: ``Schoolcontactpersoon (PPO)``, ``Thuiszitterscoördinator``; a code that names no role
+    as it is, and ``onbekend`` for none."""
     if rol is None:
         return "onbekend"
     naam = ROLE_NAMES.get(str(rol), str(rol))
