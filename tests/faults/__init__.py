@@ -833,12 +833,13 @@ class Batch:
 
         return sum(await bounded(one(case) for case in self.cases), Counter[str]())
 
-    async def failed_workflow_tasks(self) -> int:
-        """Workflow tasks that failed, in any run. Not counted: a task the server turned back because an event came
-        in while the task ended the run (cause ``UNHANDLED_COMMAND``; the case is asked again with the new event),
-        which is Temporal's doing, not the case's."""
+    async def failed_workflow_tasks(self) -> Counter[str]:
+        """Workflow tasks that failed, in any run, by cause. Not counted: a task the server turned back because an
+        event came in while the task ended the run (cause ``UNHANDLED_COMMAND``; the case is asked again with the new
+        event), which is Temporal's doing, not the case's."""
         failures = await self.workflow_task_failures()
-        return failures.total() - failures[TURNED_BACK]
+        del failures[TURNED_BACK]
+        return failures
 
     # -------------------------------------------------------------------------------------------- verify
 
