@@ -28,7 +28,7 @@ from thuiszitters.people.directory import Directory
 from thuiszitters.register.store import Register
 from thuiszitters.settings import Kanaal, Settings, SettingsError
 from workflows.contract import ROL_NAMEN, Rol
-from workflows.effects import Bericht, Registratie, RegistratieUitkomst, Vastlegging, Verantwoordelijken
+from workflows.effects import Bericht, Portie, Registratie, RegistratieUitkomst, Vastlegging, Verantwoordelijken
 from workflows.policy import DEFAULT_BELEID, Beleid
 
 
@@ -92,7 +92,14 @@ class CaseActivities:
 
     def all(self) -> list[Callable[..., Any]]:
         """The activities, to hand to the worker."""
-        return [self.vastleggen, self.registreren, self.berichten, self.huidig_beleid, self.verantwoordelijken]
+        return [
+            self.vastleggen,
+            self.registreren,
+            self.berichten,
+            self.uitvoeren,
+            self.huidig_beleid,
+            self.verantwoordelijken,
+        ]
 
     # ------------------------------------------------------------------------------------------- activities
 
@@ -149,6 +156,33 @@ class CaseActivities:
             raise
         await self.register.finish_notification(b.sleutel)
         log.info("bericht_verzonden")
+
+    @activity.defn(name="uitvoeren")
+    async def uitvoeren(self, portie: Portie) -> list[str | None]:
+        """Carry out a portion of effects for one receiver in order, each through its own activity's code (so each is
+        done once by its key: a retry of the portion skips what was done). A refusal for good of a call or message
+        is that effect's outcome and the next goes on, as the next activity would; anything that may pass fails the
+        portion, to be tried again. It heartbeats the outcomes so far after each effect: a lost worker is noticed as
+        soon as with one effect, and a new attempt goes on from the outcomes the server has (the keys cover the
+        rest)."""
+        details = activity.info().heartbeat_details
+        redenen: list[str | None] = list(details[0]) if details else []
+        for effect in portie.effecten[len(redenen) :]:
+            try:
+                if isinstance(effect, Vastlegging):
+                    await self.vastleggen(effect)
+                elif isinstance(effect, Registratie):
+                    await self.registreren(effect)
+                else:
+                    await self.berichten(effect)
+            except ApplicationError as error:
+                if isinstance(effect, Vastlegging) or not error.non_retryable:
+                    raise
+                redenen.append(error.message)
+            else:
+                redenen.append(None)
+            activity.heartbeat(redenen)
+        return redenen
 
     async def _address(self, b: Bericht) -> str | None:
         """Where a message goes. With ``adressering=personen``, a version-2 case's message goes to the person assigned

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from workflows.effects import Bericht, Registratie, RegistratieUitkomst, Vastlegging, Verantwoordelijken
+from workflows.effects import Bericht, Portie, Registratie, RegistratieUitkomst, Vastlegging, Verantwoordelijken
 from workflows.policy import Beleid
 from workflows.scheduled_work import Bewaartermijn, BewaartermijnSamenvatting, RegioRapport, WeekrapportRegio
 
@@ -38,6 +38,14 @@ async def registreren(registratie: Registratie) -> RegistratieUitkomst:
 @activity.defn(name="berichten")
 async def berichten(bericht: Bericht) -> None:
     """Write a notification from its Dutch template and deliver it to its role once."""
+    raise NotImplementedError(_DECLARATION_ONLY)
+
+
+@activity.defn(name="uitvoeren")
+async def uitvoeren(portie: Portie) -> list[str | None]:
+    """Carry out effects for one receiver in their order, each exactly once as the three above do; per effect None
+    when done, or the reason an outside system refused it for good (the register never refuses: its failure, like
+    any failure that may pass, fails the activity, which is tried again and skips what was done)."""
     raise NotImplementedError(_DECLARATION_ONLY)
 
 

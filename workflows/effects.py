@@ -196,6 +196,34 @@ class Vastlegging(BaseModel):
 Effect = Annotated[Registratie | Bericht | Vastlegging, Field(discriminator="soort")]
 
 
+class Portie(BaseModel):
+    """Effects for one receiver (one outside system, one role, or the register), carried out by one activity in this
+    order, each exactly once by its own key: a burst of events then costs a few activities per workflow task instead
+    of one per effect."""
+
+    model_config = ConfigDict(frozen=True)
+
+    effecten: list[Effect] = Field(min_length=1)
+
+    @property
+    def samenvatting(self) -> str:
+        """What the Web UI shows for the activity: the receiver, how many, and of what (no personal data)."""
+        first, count = self.effecten[0], len(self.effecten)
+        if isinstance(first, Vastlegging):
+            lines = [e.gebeurtenis for e in self.effecten if isinstance(e, Vastlegging)]
+            return f"register: {count} regels ({_opsomming(lines)})"
+        if isinstance(first, Registratie):
+            calls = [e.actie.value.replace("_", " ") for e in self.effecten if isinstance(e, Registratie)]
+            return f"{first.systeem.value}: {count} na elkaar ({_opsomming(calls)})"
+        messages = [e.sjabloon.value.replace("_", " ") for e in self.effecten if isinstance(e, Bericht)]
+        return f"{count} berichten aan {first.rol.value} ({_opsomming(messages)})"
+
+
+def _opsomming(names: list[str]) -> str:
+    distinct = list(dict.fromkeys(names))
+    return ", ".join(distinct[:3]) + (", …" if len(distinct) > 3 else "")
+
+
 class RegistratieUitkomst(BaseModel):
     """What became of a registration call."""
 

@@ -141,12 +141,36 @@ def next_batch(waiting: Iterable[Effect], most: int) -> list[Effect]:
         if len(batch) == most:
             break
         if not isinstance(effect, Vastlegging):
-            receiver = f"systeem:{effect.systeem}" if isinstance(effect, Registratie) else f"rol:{effect.rol}"
+            receiver = receiver_of(effect)
             if receiver in receivers:
                 break
             receivers.add(receiver)
         batch.append(effect)
     return batch
+
+
+def receiver_of(effect: Effect) -> str:
+    """Who an effect goes to: the register, an outside system or a role. Effects to one receiver keep their order."""
+    if isinstance(effect, Vastlegging):
+        return "register"
+    return f"systeem:{effect.systeem}" if isinstance(effect, Registratie) else f"rol:{effect.rol}"
+
+
+def next_portions(waiting: Iterable[Effect], most: int, per_receiver: int, max_bytes: int) -> list[list[Effect]]:
+    """The oldest waiting effects, grouped per receiver in their order: each group is carried out by one activity, in
+    order, side by side with the other groups. At most ``most`` effects in all, ``per_receiver`` in a group, and
+    ``max_bytes`` of JSON in all (the first effect always goes, so the queue never stands still): what one workflow
+    task schedules stays far below Temporal's payload limit however large the effects. Always a prefix of
+    ``waiting``, which is settled from the front."""
+    portions: dict[str, list[Effect]] = {}
+    size = 0
+    for taken, effect in enumerate(waiting):
+        portion = portions.setdefault(receiver_of(effect), [])
+        size += len(effect.model_dump_json())
+        if taken and (taken == most or len(portion) == per_receiver or size > max_bytes):
+            break
+        portion.append(effect)
+    return [portion for portion in portions.values() if portion]
 
 
 def fits_in(waiting: Iterable[Effect], budget: int) -> bool:

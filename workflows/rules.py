@@ -32,7 +32,7 @@ from workflows.events import (
     responsible_question,
 )
 from workflows.firing import fire_due_terms
-from workflows.outbox import addressed_again, fits_in, next_batch, take_effects
+from workflows.outbox import addressed_again, fits_in, next_batch, next_portions, take_effects
 from workflows.state import MAX_AFGEWEZEN, MAX_TIJDLIJN, SYSTEEM, AndereSchool, CaseState, Weigering, weeks_at_home
 from workflows.tasks import open_tasks
 from workflows.terms import Termijn, Termijnsoort, moment_of, next_term, terms, zorgplicht_deadline
@@ -59,6 +59,7 @@ __all__ = [
     "is_duplicate",
     "moment_of",
     "next_batch",
+    "next_portions",
     "next_term",
     "open_case",
     "open_tasks",

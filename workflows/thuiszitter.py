@@ -8,9 +8,10 @@ open is decided by :mod:`workflows.rules`; this class wires those rules to Tempo
   ``status.afgewezen``), the update's validator refuses with a Dutch message;
 - one durable timer at a time waits for the next term (or the next week boundary, to keep ``WekenThuis`` current);
 - the effects an event or term queues are handed over to the workflow's own queue at once (so no event copies a
-  backlog), and run as activities side by side in batches (at most ``EFFECT_BATCH``, and one call per outside
-  system and one message per role at a time, so nobody hears of a later step first), each keyed for exactly-once
-  delivery; the activities are called by reference to their declarations in :mod:`workflows.activities`;
+  backlog), and run in batches (at most ``PORTIE_BATCH``), one activity per receiver carrying that receiver's
+  effects in their order (so nobody hears of a later step first), the receivers side by side, each effect keyed for
+  exactly-once delivery; the activities are called by reference to their declarations in
+  :mod:`workflows.activities`;
 - search attributes and current details show the case in the Web UI without personal data, computed once per
   activation however many events it carried;
 - the history is kept small by continuing as new with the whole state when Temporal suggests it, or after
@@ -35,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.calendar import amsterdam_date, amsterdam_moment
     from workflows.contract import CONTRACT_VERSIE, EVENTS, WORKFLOW_TYPE, Aanmelding, CaseStatus
-    from workflows.effects import Bericht, Effect, Registratie, Vastlegging
+    from workflows.effects import Bericht, Effect, Portie, Registratie, Vastlegging
     from workflows.rules import CaseState
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
@@ -50,8 +51,18 @@ PATCH_TOEWIJZEN_BIJ_START = "toewijzen-bij-start"
 """A new case of version 2 asks the directory of people who is responsible for it before its first messages go
 out; cases that started before this marker were not assigned at the start."""
 EFFECT_BATCH = 64
-"""Effects scheduled at once. A burst of events can queue thousands; scheduled all at once they would make one
-workflow task of tens of megabytes, over the server's limit for a completion."""
+"""Effects scheduled at once (``effecten-in-porties``). A burst of events can queue thousands; scheduled all at once
+they would make one workflow task of tens of megabytes, over the server's limit for a completion."""
+PATCH_EFFECTEN_GEBUNDELD = "effecten-gebundeld"
+"""Effects to one receiver go out together, in order, in one activity (``uitvoeren``) instead of one activity each
+round after round: a burst costs a few activities per workflow task, and its events far fewer in the history."""
+PORTIE_BATCH = 128
+"""Effects carried out at once with ``effecten-gebundeld``, in one portion per receiver."""
+PORTIE_MAX = 32
+"""Effects in one portion: one activity, so this many calls to one slow partner in a row at most."""
+PORTIE_BATCH_BYTES = 1_000_000
+"""JSON of the effects carried out at once: a workflow task's completion stays far below the payload limit (2 MB)
+however large the effects (a register line carries the dossier when it changed)."""
 CONTINUE_AS_NEW_MAX_PENDING_BYTES = 1_000_000
 """Waiting effects go along with continue-as-new up to this size in JSON: the new run's input stays well below
 Temporal's payload limit (2 MB). With more waiting, the case first carries out another batch."""
@@ -251,11 +262,12 @@ class ThuiszitterWorkflow:
     async def _carry_out_effects(self) -> None:
         """Run the queued effects; a call refused for good becomes a task for a person.
 
-        The effects queued by events or terms are each keyed on their own, so they run side by side, oldest first,
-        as many at a time as the rules allow (``next_batch``: calls to one system and messages to one role keep their
-        order). Refusals are applied afterwards in queue order, so the tasks they create are numbered the same on
-        every replay. Between batches, a history grown long continues as new with what is still waiting. Histories from
-        before these changes run them one by one, or all that wait at once."""
+        The effects queued by events or terms are each keyed on their own. The oldest run at once, grouped per
+        receiver (``next_portions``): one activity per outside system, per role and for the register, each carrying
+        its effects in their order, side by side with the others, so nobody hears of a later step first. Refusals are
+        applied afterwards in queue order, so the tasks they create are numbered the same on every replay. Between
+        batches, a history grown long continues as new with what is still waiting. Histories from before these
+        changes run one activity per effect in batches (``next_batch``), or one by one, or all that wait at once."""
         while self._pending:
             if not workflow.patched(PATCH_EFFECTEN_TEGELIJK):
                 effect = self._pending[0]
@@ -263,10 +275,21 @@ class ThuiszitterWorkflow:
                 self._settle(effect, reden)
                 continue
             in_porties = workflow.patched(PATCH_EFFECTEN_IN_PORTIES)
-            batch = rules.next_batch(self._pending, EFFECT_BATCH) if in_porties else list(self._pending)
-            redenen = await asyncio.gather(*(self._carry_out(effect) for effect in batch))
-            for effect, reden in zip(batch, redenen, strict=True):
-                self._settle(effect, reden)
+            if in_porties and workflow.patched(PATCH_EFFECTEN_GEBUNDELD):
+                portions = rules.next_portions(self._pending, PORTIE_BATCH, PORTIE_MAX, PORTIE_BATCH_BYTES)
+                outcomes = await asyncio.gather(*(self._carry_out_portion(portion) for portion in portions))
+                reasons = {
+                    id(effect): reden
+                    for portion, redenen in zip(portions, outcomes, strict=True)
+                    for effect, reden in zip(portion, redenen, strict=True)
+                }
+                for _ in range(len(reasons)):
+                    self._settle(self._pending[0], reasons[id(self._pending[0])])
+            else:
+                batch = rules.next_batch(self._pending, EFFECT_BATCH) if in_porties else list(self._pending)
+                redenen = await asyncio.gather(*(self._carry_out(effect) for effect in batch))
+                for effect, reden in zip(batch, redenen, strict=True):
+                    self._settle(effect, reden)
             if (
                 in_porties
                 and self._pending
@@ -313,6 +336,26 @@ class ThuiszitterWorkflow:
                 raise  # the register is ours: it does not refuse, it is retried until it answers
             return _reason(error)
         return None
+
+    async def _carry_out_portion(self, portion: list[Effect]) -> list[str | None]:
+        """A portion for one receiver: a single effect as its own activity (as every case did before), more in one
+        ``uitvoeren`` in their order. The outcome of each, as :meth:`_carry_out` gives it."""
+        if len(portion) == 1:
+            return [await self._carry_out(portion[0])]
+        portie = Portie(effecten=portion)
+        try:
+            return await workflow.execute_activity(
+                activities.uitvoeren,
+                portie,
+                start_to_close_timeout=ACTIVITY_TIMEOUT * len(portion),
+                heartbeat_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+                summary=portie.samenvatting,
+            )
+        except ActivityError as error:
+            if isinstance(portion[0], Vastlegging):
+                raise  # the register is ours: it does not refuse, it is retried until it answers
+            return [_reason(error)] * len(portion)
 
     def _settle(self, effect: Vastlegging | Registratie | Bericht, reden: str | None) -> None:
         """The effect at the head of the queue is done (or refused, which becomes a task for a person)."""

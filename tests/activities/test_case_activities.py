@@ -22,7 +22,7 @@ from activities.scheduled import ScheduledActivities
 from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings
 from workflows import activities as declared_activities
-from workflows.effects import Bericht, Registratie, RegistratieUitkomst, Vastlegging, Verantwoordelijken
+from workflows.effects import Bericht, Portie, Registratie, RegistratieUitkomst, Vastlegging, Verantwoordelijken
 from workflows.policy import Beleid
 from workflows.scheduled_work import Bewaartermijn, BewaartermijnSamenvatting, RegioRapport, WeekrapportRegio
 
@@ -86,6 +86,7 @@ def test_the_declarations_keep_the_names_running_cases_recorded() -> None:
         "vastleggen": ([Vastlegging], type(None)),
         "registreren": ([Registratie], RegistratieUitkomst),
         "berichten": ([Bericht], type(None)),
+        "uitvoeren": ([Portie], list[str | None]),
         "huidig_beleid": ([], Beleid),
         "verantwoordelijken": ([Verantwoordelijken], dict[str, str]),
         "bewaartermijn_toepassen": ([Bewaartermijn], BewaartermijnSamenvatting),
@@ -105,6 +106,10 @@ class Drifted:
     @activity.defn(name="berichten_versturen")
     async def berichten(self, b: Bericht) -> None: ...  # another name
 
+    @activity.defn(name="uitvoeren")
+    async def uitvoeren(self, portie: Portie) -> list[str | None]:  # as declared
+        return []
+
     @activity.defn(name="huidig_beleid")
     def huidig_beleid(self) -> Beleid:  # not async
         raise NotImplementedError
@@ -120,6 +125,7 @@ async def test_the_check_finds_every_kind_of_drift(register: Register) -> None:
         drifted.vastleggen,
         drifted.registreren,
         drifted.berichten,
+        drifted.uitvoeren,
         drifted.huidig_beleid,
         drifted.verantwoordelijken,
         *ScheduledActivities(Settings(), register).all(),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import email
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -28,7 +30,7 @@ from devtools.devstack import free_port
 from thuiszitters.register.store import Register
 from thuiszitters.settings import Settings
 from workflows.contract import Regio, Rol, Sector
-from workflows.effects import Bericht, Sjabloon
+from workflows.effects import Bericht, Portie, Sjabloon
 
 LEERLING = "LL5150"
 CASE_ID = f"thuiszitter-{LEERLING}/case-1"
@@ -183,13 +185,16 @@ class MailServer:
     port: int
     reply: str = "250 OK"
     received: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
+    replies: list[str] = field(default_factory=list)
+    """Replies for the next messages, one each, before ``reply`` again."""
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.reply.startswith("250"):
+        reply = self.replies.pop(0) if self.replies else self.reply
+        if reply.startswith("250"):
             message = email.message_from_bytes(envelope.content, policy=default_policy)
             assert isinstance(message, EmailMessage)
             self.received.append((list(envelope.rcpt_tos), message))
-        return self.reply
+        return reply
 
 
 @pytest.fixture
@@ -307,6 +312,74 @@ async def test_a_role_without_an_address_needs_a_person(register: Register, mail
     assert raised.value.non_retryable is True
     assert raised.value.type == KANAAL_NIET_INGESTELD
     assert mail_server.received == []
+
+
+# ------------------------------------------------------------------------------------- a portion in one activity
+
+
+def three_for_the_scp() -> list[Bericht]:
+    return [
+        bericht(sjabloon, sleutel=f"{CASE_ID}/{number}/scp.{sjabloon.value}")
+        for number, sjabloon in enumerate((Sjabloon.VIER_WEKEN_THUIS, Sjabloon.VOORTGANG, Sjabloon.WACHTLIJST), 1)
+    ]
+
+
+@contextlib.asynccontextmanager
+async def mailing(register: Register, mail_server: MailServer, *replies: str) -> AsyncIterator[CaseActivities]:
+    """The case activities mailing to ``mail_server``, which gives ``replies`` to the next messages."""
+    mail_server.replies = list(replies)
+    activities = CaseActivities(smtp_settings(mail_server.port), register)
+    try:
+        yield activities
+    finally:
+        await activities.close()
+
+
+async def delivered(register: Register, mail_server: MailServer, berichten: list[Bericht]) -> list[Any]:
+    """The subjects the mail server took, and each message's (status, attempts) in the register."""
+    rows = [await register.notification(b.sleutel) for b in berichten]
+    subjects = [str(message["Subject"]) for _, message in mail_server.received]
+    return [subjects, [(row.status, row.pogingen) if row else None for row in rows]]
+
+
+async def test_a_portion_goes_out_in_order_and_a_refusal_for_good_stops_only_its_own_message(
+    register: Register, mail_server: MailServer
+) -> None:
+    berichten = three_for_the_scp()
+    async with mailing(register, mail_server, "250 OK", "554 Transaction failed", "250 OK") as activities:
+        redenen = await ActivityEnvironment().run(activities.uitvoeren, Portie(effecten=berichten))
+    assert redenen[0] is None and redenen[2] is None
+    assert redenen[1] is not None and "554" in redenen[1]  # the reason, as the workflow gets it from one message
+    assert await delivered(register, mail_server, berichten) == [
+        [render(berichten[0])[0], render(berichten[2])[0]],
+        [("verzonden", 1), ("mislukt", 1), ("verzonden", 1)],
+    ]
+
+
+async def test_a_portion_tried_again_goes_on_where_it_was_and_sends_nothing_twice(
+    register: Register, mail_server: MailServer
+) -> None:
+    berichten = three_for_the_scp()
+    first = ActivityEnvironment()
+    beats: list[Any] = []
+    first.on_heartbeat = lambda *details: beats.append(details)
+    async with mailing(register, mail_server, "250 OK", "554 Transaction failed", "451 Try again later") as activities:
+        with pytest.raises(ApplicationError) as raised:
+            await first.run(activities.uitvoeren, Portie(effecten=berichten))
+        assert raised.value.non_retryable is False  # the third may pass: the portion is tried again
+        assert beats[-1] == ([None, beats[-1][0][1]],) and "554" in beats[-1][0][1]
+
+        again = ActivityEnvironment()  # the next attempt, with the outcomes the last heartbeat carried
+        again.info = dataclasses.replace(again.info, heartbeat_details=list(beats[-1]), attempt=2)
+        redenen = await again.run(activities.uitvoeren, Portie(effecten=berichten))
+        # And an attempt that never got a heartbeat through: the keys keep the first message from going twice.
+        without_heartbeat = await ActivityEnvironment().run(activities.uitvoeren, Portie(effecten=berichten[:1]))
+    assert redenen == [None, beats[-1][0][1], None] and without_heartbeat == [None]
+    # The refusal for good was not tried again; the third took two attempts.
+    assert await delivered(register, mail_server, berichten) == [
+        [render(berichten[0])[0], render(berichten[2])[0]],
+        [("verzonden", 1), ("mislukt", 1), ("verzonden", 2)],
+    ]
 
 
 # ------------------------------------------------------------------------------------------------ log channel

@@ -329,7 +329,7 @@ async def continued_as_new(env: WorkflowEnvironment, today: date) -> list[tuple[
     return [("continued_as_new_first_run", handle, first_run), ("continued_as_new_last_run", handle, "last")]
 
 
-BURST = 120
+BURST = 700
 
 
 async def burst(env: WorkflowEnvironment, today: date) -> list[tuple[str, Handle, str | None]]:

@@ -121,7 +121,9 @@ async def test_the_effects_of_one_event_are_scheduled_together(dev_env, register
             if scheduled and len(completed) == len(scheduled):
                 break
             await asyncio.sleep(0.05)
-        assert {a.activity_type.name for a in scheduled.values()} >= {"vastleggen", "berichten"}
+        names = {a.activity_type.name for a in scheduled.values()}
+        assert "berichten" in names
+        assert names & {"vastleggen", "uitvoeren"}  # the register line, alone or with the line before it
         assert len(scheduled) >= 3
         assert len({a.workflow_task_completed_event_id for a in scheduled.values()}) == 1
         assert len(completed) == len(scheduled)

@@ -24,9 +24,9 @@ from thuiszitters.temporal.converter import build_data_converter
 from thuiszitters.temporal.worker import WorkerTuning
 from workflows import activities, events, outbox, rules, steps
 from workflows.contract import Rol
-from workflows.effects import Effect, Sjabloon, Verantwoordelijken
+from workflows.effects import Effect, Portie, Sjabloon, Verantwoordelijken
 from workflows.scheduled import BewaartermijnWorkflow, WeekrapportWorkflow
-from workflows.thuiszitter import EFFECT_BATCH, ThuiszitterWorkflow
+from workflows.thuiszitter import EFFECT_BATCH, PORTIE_BATCH, ThuiszitterWorkflow
 
 HISTORY_DIR = Path(__file__).parent.parent / "histories"
 SCHEDULED_DIR = HISTORY_DIR / "scheduled"
@@ -115,6 +115,11 @@ def test_recorded_activities_are_the_declared_ones_with_the_inputs_they_had(path
             question = Verantwoordelijken.model_validate(recorded)  # not an effect: the directory's question
             assert question.model_dump(mode="json", exclude_unset=True) == recorded
             continue
+        if scheduled.activity_type.name == activity._Definition.must_from_callable(activities.uitvoeren).name:
+            portie = Portie.model_validate(recorded)  # effects for one receiver, in one activity
+            assert portie.model_dump(mode="json", exclude_unset=True) == recorded
+            seen.update(e.soort for e in portie.effecten)
+            continue
         assert soort_per_activity[scheduled.activity_type.name] == recorded["soort"]
         assert effect.dump_python(effect.validate_python(recorded), mode="json", exclude_unset=True) == recorded
         seen.add(recorded["soort"])
@@ -146,37 +151,80 @@ async def test_a_continued_history_ends_in_continue_as_new() -> None:
     assert last.HasField("workflow_execution_continued_as_new_event_attributes")
 
 
-def receivers_per_task(history: WorkflowHistory) -> list[list[str]]:
-    """Per workflow task that scheduled activities: the receiver of each (an outside system or a role), register lines
-    left out."""
-    per_task: dict[int, list[str]] = {}
+def effects_per_activity(history: WorkflowHistory) -> dict[int, list[list[dict[str, Any]]]]:
+    """Per workflow task that scheduled effects: the effects of each activity it scheduled (one, or a portion)."""
+    per_task: dict[int, list[list[dict[str, Any]]]] = {}
     for event in history.events:
         if not event.HasField("activity_task_scheduled_event_attributes"):
             continue
         scheduled = event.activity_task_scheduled_event_attributes
-        (effect,) = CONVERTER.payload_converter.from_payloads(scheduled.input.payloads, [dict])
-        receiver = effect.get("systeem") or effect.get("rol")
-        per_task.setdefault(scheduled.workflow_task_completed_event_id, [])
-        if effect.get("soort") != "vastlegging":
-            per_task[scheduled.workflow_task_completed_event_id].append(str(receiver))
-    return list(per_task.values())
+        (recorded,) = CONVERTER.payload_converter.from_payloads(scheduled.input.payloads, [dict])
+        effects = recorded["effecten"] if scheduled.activity_type.name == "uitvoeren" else [recorded]
+        if all("soort" in effect for effect in effects):  # not the directory's question
+            per_task.setdefault(scheduled.workflow_task_completed_event_id, []).append(effects)
+    return per_task
 
 
-def test_a_burst_runs_its_effects_in_order_per_receiver_and_carries_the_rest_into_the_next_run() -> None:
-    """A backlog of signals at once (``effecten-in-porties``): no workflow task schedules more than ``EFFECT_BATCH``
-    activities, nor two calls to one system or two messages to one role (a later step never overtakes an earlier
-    one); the run continues as new with effects still waiting, which the next run carries out."""
-    first, last = load(HISTORY_DIR / "burst_first_run.json"), load(HISTORY_DIR / "burst_last_run.json")
-    assert max(most_activities_in_one_task(first), most_activities_in_one_task(last)) <= EFFECT_BATCH
-    tasks = receivers_per_task(first) + receivers_per_task(last)
-    assert all(len(receivers) == len(set(receivers)) for receivers in tasks)
-    assert sum(len(receivers) for receivers in tasks) > len(tasks)  # and still side by side
+def receiver(effect: dict[str, Any]) -> str:
+    """An outside system, a role (Leerplicht is both), or the register."""
+    if "systeem" in effect:
+        return f"systeem {effect['systeem']}"
+    return f"rol {effect['rol']}" if "rol" in effect else "register"
+
+
+def receivers_per_task(history: WorkflowHistory) -> list[list[str]]:
+    """Per workflow task that scheduled activities: the receiver of each (an outside system or a role), register lines
+    left out."""
+    return [
+        [receiver(effects[0]) for effects in scheduled if effects[0]["soort"] != "vastlegging"]
+        for scheduled in effects_per_activity(history).values()
+    ]
+
+
+def assert_continued_with_effects_waiting(first: WorkflowHistory, last: WorkflowHistory) -> None:
     assert first.events[-1].HasField("workflow_execution_continued_as_new_event_attributes")
     started = last.events[0].workflow_execution_started_event_attributes
     _, carried = CONVERTER.payload_converter.from_payloads(started.input.payloads, [Any, rules.CaseState])
     assert isinstance(carried, rules.CaseState) and carried.openstaand, "nothing was waiting at continue-as-new"
     failed = [e for h in (first, last) for e in h.events if e.HasField("workflow_task_failed_event_attributes")]
     assert failed == []
+
+
+def test_a_burst_before_portions_ran_one_activity_per_effect_in_order_per_receiver() -> None:
+    """A backlog of signals at once, recorded before ``effecten-gebundeld`` (``effecten-in-porties``): no workflow
+    task schedules more than ``EFFECT_BATCH`` activities, nor two calls to one system or two messages to one role (a
+    later step never overtakes an earlier one); the run continues as new with effects still waiting, which the next
+    run carries out."""
+    folder = HISTORY_DIR / "single_activities"
+    first, last = load(folder / "burst_first_run.json"), load(folder / "burst_last_run.json")
+    assert max(most_activities_in_one_task(first), most_activities_in_one_task(last)) <= EFFECT_BATCH
+    tasks = receivers_per_task(first) + receivers_per_task(last)
+    assert all(len(receivers) == len(set(receivers)) for receivers in tasks)
+    assert sum(len(receivers) for receivers in tasks) > len(tasks)  # and still side by side
+    assert_continued_with_effects_waiting(first, last)
+
+
+def test_a_burst_runs_one_activity_per_receiver_with_its_effects_in_order() -> None:
+    """A backlog of signals at once (``effecten-gebundeld``): each workflow task schedules at most one activity per
+    receiver (an outside system, a role, the register), carrying that receiver's effects in the order they were
+    queued, at most ``PORTIE_BATCH`` effects in all; far fewer activities than effects. The run continues as new with
+    effects still waiting, which the next run carries out."""
+    first, last = load(HISTORY_DIR / "burst_first_run.json"), load(HISTORY_DIR / "burst_last_run.json")
+    tasks = [*effects_per_activity(first).values(), *effects_per_activity(last).values()]
+    effects = [effect for scheduled in tasks for portion in scheduled for effect in portion]
+    for scheduled in tasks:
+        receivers = [receiver(portion[0]) for portion in scheduled]
+        assert len(receivers) == len(set(receivers))
+        assert all({receiver(effect) for effect in portion} == {receiver(portion[0])} for portion in scheduled)
+        assert sum(len(portion) for portion in scheduled) <= PORTIE_BATCH
+    numbers = [int(effect["sleutel"].split(":")[-2]) for effect in effects]  # the event number in the key
+    per_receiver: dict[str, list[int]] = {}
+    for effect, number in zip(effects, numbers, strict=True):
+        per_receiver.setdefault(receiver(effect), []).append(number)
+    assert all(found == sorted(found) for found in per_receiver.values())  # nobody hears a later step first
+    assert max(len(portion) for scheduled in tasks for portion in scheduled) > 1
+    assert len(effects) > 10 * sum(len(scheduled) for scheduled in tasks)
+    assert_continued_with_effects_waiting(first, last)
 
 
 def _melding_with_extra_message(original: Any, guarded: bool) -> Any:

@@ -100,6 +100,39 @@ def test_register_lines_may_overtake_each_other() -> None:
     assert rules.next_batch(lines, 3) == lines[:3]
 
 
+def test_portions_are_the_oldest_effects_grouped_per_receiver_in_their_order() -> None:
+    waiting = reports(opened(), 20)
+    portions = rules.next_portions(waiting, 128, 32, 1_000_000)
+    taken = [effect for portion in portions for effect in portion]
+    assert sorted(map(waiting.index, taken)) == list(range(len(taken)))  # a prefix: settled from the front
+    assert len(taken) == len(waiting) > len(portions)  # everything at once, far fewer activities than effects
+    for portion in portions:
+        assert len({rules_receiver(effect) for effect in portion}) == 1  # one receiver per activity
+        assert [waiting.index(effect) for effect in portion] == sorted(waiting.index(effect) for effect in portion)
+    receivers = [rules_receiver(portion[0]) for portion in portions]
+    assert len(receivers) == len(set(receivers))  # and one activity per receiver
+
+
+def test_portions_stop_at_their_bounds_and_always_take_the_oldest() -> None:
+    waiting = reports(opened(), 20)
+    sizes = [len(effect.model_dump_json()) for effect in waiting]
+
+    def taken(most: int, per_receiver: int, max_bytes: int) -> list[Effect]:
+        return [e for portion in rules.next_portions(waiting, most, per_receiver, max_bytes) for e in portion]
+
+    assert len(taken(10, 32, 1_000_000)) == 10
+    per_receiver = taken(128, 3, 1_000_000)
+    assert max(sum(rules_receiver(e) == r for e in per_receiver) for r in map(rules_receiver, per_receiver)) == 3
+    assert rules_receiver(waiting[len(per_receiver)]) in map(rules_receiver, per_receiver)  # stopped at a full one
+    assert len(taken(128, 32, sum(sizes[:5]))) == 5
+    assert taken(128, 32, 1) == waiting[:1]  # one effect larger than the budget still goes
+    assert rules.next_portions([], 128, 32, 1) == []
+
+
+def rules_receiver(effect: Effect) -> str:
+    return receiver(effect) or "register"
+
+
 def test_what_waits_fits_in_a_budget_of_json() -> None:
     waiting = reports(opened(), 2)
     size = sum(len(effect.model_dump_json()) for effect in waiting)
