@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import fcntl
 import json
 import os
@@ -531,10 +532,12 @@ def test_no_secret_is_on_any_command_line(stack_dir: Path) -> None:
 
 
 def test_a_taken_port_is_named_and_nothing_starts(stack_dir: Path) -> None:
-    config = config_for(stack_dir)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as blocker:
-        blocker.bind(("127.0.0.1", config.temporal_port))
+        # The port the OS hands the blocker, not one found free a moment before: another process's connection could
+        # take that one first (an outgoing connection's port comes from the same range).
+        blocker.bind(("127.0.0.1", 0))
         blocker.listen()
+        config = dataclasses.replace(config_for(stack_dir), temporal_port=blocker.getsockname()[1])
         stack = DevStack(config, base_env=own_env(), say=lambda line: None)
         with pytest.raises(StackError, match=rf"Poort {config.temporal_port} \(Temporal\) is al in gebruik"):
             stack.start()
