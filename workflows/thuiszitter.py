@@ -16,7 +16,7 @@ open is decided by :mod:`workflows.rules`; this class wires those rules to Tempo
   activation however many events it carried;
 - the history is kept small by continuing as new with the whole state when Temporal suggests it, or after
   ``CONTINUE_AS_NEW_AFTER_EVENTS`` events, at a quiet moment; effects still waiting go along once they fit in
-  ``CONTINUE_AS_NEW_MAX_PENDING_BYTES`` (what continue-as-new carries must stay far below the payload limit).
+  ``PORTIE_BATCH_BYTES`` (what continue-as-new carries must stay far below the payload limit).
 """
 
 import asyncio
@@ -60,11 +60,13 @@ PORTIE_BATCH = 128
 """Effects carried out at once with ``effecten-gebundeld``, in one portion per receiver."""
 PORTIE_MAX = 32
 """Effects in one portion: one activity, so this many calls to one slow partner in a row at most."""
-PORTIE_BATCH_BYTES = 1_000_000
-"""JSON of the effects carried out at once: a workflow task's completion stays far below the payload limit (2 MB)
-however large the effects (a register line carries the dossier when it changed)."""
+PORTIE_BATCH_BYTES = 256_000
+"""JSON of the effects carried out at once, and of those a continue-as-new carries with ``effecten-gebundeld``: what
+one workflow task hands the server stays below the SDK's warning limit (512 KB) however large the effects (a
+register line carries the dossier when it changed), so each write of the case in the server stays short."""
 CONTINUE_AS_NEW_MAX_PENDING_BYTES = 1_000_000
-"""Waiting effects go along with continue-as-new up to this size in JSON: the new run's input stays well below
+"""Waiting effects go along with continue-as-new up to this size in JSON (``effecten-in-porties``; with
+``effecten-gebundeld`` up to ``PORTIE_BATCH_BYTES``): the new run's input stays well below
 Temporal's payload limit (2 MB). With more waiting, the case first carries out another batch."""
 QUIET_BEFORE_CONTINUING = timedelta(seconds=1)
 """A case continues as new only once no event has come in for this long. Temporal refuses a continue-as-new while
@@ -275,7 +277,8 @@ class ThuiszitterWorkflow:
                 self._settle(effect, reden)
                 continue
             in_porties = workflow.patched(PATCH_EFFECTEN_IN_PORTIES)
-            if in_porties and workflow.patched(PATCH_EFFECTEN_GEBUNDELD):
+            gebundeld = in_porties and workflow.patched(PATCH_EFFECTEN_GEBUNDELD)
+            if gebundeld:
                 portions = rules.next_portions(self._pending, PORTIE_BATCH, PORTIE_MAX, PORTIE_BATCH_BYTES)
                 outcomes = await asyncio.gather(*(self._carry_out_portion(portion) for portion in portions))
                 reasons = {
@@ -296,7 +299,7 @@ class ThuiszitterWorkflow:
                 and self._history_is_long()
                 and workflow.all_handlers_finished()
                 and self._may_continue_as_new_now()
-                and rules.fits_in(self._pending, CONTINUE_AS_NEW_MAX_PENDING_BYTES)
+                and rules.fits_in(self._pending, PORTIE_BATCH_BYTES if gebundeld else CONTINUE_AS_NEW_MAX_PENDING_BYTES)
             ):
                 self._continue_as_new()
 
