@@ -159,30 +159,36 @@ class CaseActivities:
 
     @activity.defn(name="uitvoeren")
     async def uitvoeren(self, portie: Portie) -> list[str | None]:
-        """Carry out a portion of effects for one receiver in order, each through its own activity's code (so each is
-        done once by its key: a retry of the portion skips what was done). A refusal for good of a call or message
-        is that effect's outcome and the next goes on, as the next activity would; anything that may pass fails the
-        portion, to be tried again. It heartbeats the outcomes so far after each effect: a lost worker is noticed as
-        soon as with one effect, and a new attempt goes on from the outcomes the server has (the keys cover the
-        rest)."""
+        """Carry out a portion of effects for one receiver in order, each through its own activity's code, so each is
+        done once by its key. A refusal for good of a call or message is that effect's outcome and the next goes on,
+        as the next activity would; anything that may pass fails the portion, to be tried again. After each effect it
+        heartbeats the outcomes so far: a lost worker is noticed as soon as with one effect, and a new attempt goes on
+        from the outcomes the server has. What came after the last heartbeat the server has is known by its key: done
+        is skipped (the claims), and refused for good is not sent again (its reason is read back)."""
         details = activity.info().heartbeat_details
         redenen: list[str | None] = list(details[0]) if details else []
         for effect in portie.effecten[len(redenen) :]:
-            try:
-                if isinstance(effect, Vastlegging):
-                    await self.vastleggen(effect)
-                elif isinstance(effect, Registratie):
-                    await self.registreren(effect)
-                else:
-                    await self.berichten(effect)
-            except ApplicationError as error:
-                if isinstance(effect, Vastlegging) or not error.non_retryable:
-                    raise
-                redenen.append(error.message)
-            else:
-                redenen.append(None)
-            activity.heartbeat(redenen)
+            redenen.append(await self._carry_out_in_portion(effect))
+            activity.heartbeat(list(redenen))
         return redenen
+
+    async def _carry_out_in_portion(self, effect: Vastlegging | Registratie | Bericht) -> str | None:
+        """One effect of a portion: None when done, the reason when it was refused for good (now or before)."""
+        again = activity.info().attempt > 1 and not isinstance(effect, Vastlegging)
+        if again and (refused := await self.register.refused_for_good(effect.soort, effect.sleutel)) is not None:
+            return refused
+        try:
+            if isinstance(effect, Vastlegging):
+                await self.vastleggen(effect)
+            elif isinstance(effect, Registratie):
+                await self.registreren(effect)
+            else:
+                await self.berichten(effect)
+        except ApplicationError as error:
+            if isinstance(effect, Vastlegging) or not error.non_retryable:
+                raise
+            return error.message
+        return None
 
     async def _address(self, b: Bericht) -> str | None:
         """Where a message goes. With ``adressering=personen``, a version-2 case's message goes to the person assigned

@@ -32,7 +32,15 @@ from workflows.events import (
     responsible_question,
 )
 from workflows.firing import fire_due_terms
-from workflows.outbox import addressed_again, fits_in, next_batch, next_portions, take_effects
+from workflows.outbox import (
+    addressed_again,
+    fits_in,
+    json_size,
+    next_batch,
+    next_portions,
+    receiver_of,
+    take_effects,
+)
 from workflows.state import MAX_AFGEWEZEN, MAX_TIJDLIJN, SYSTEEM, AndereSchool, CaseState, Weigering, weeks_at_home
 from workflows.tasks import open_tasks
 from workflows.terms import Termijn, Termijnsoort, moment_of, next_term, terms, zorgplicht_deadline
@@ -57,6 +65,7 @@ __all__ = [
     "fire_due_terms",
     "fits_in",
     "is_duplicate",
+    "json_size",
     "moment_of",
     "next_batch",
     "next_portions",
@@ -65,6 +74,7 @@ __all__ = [
     "open_tasks",
     "parse",
     "receive",
+    "receiver_of",
     "refuse",
     "register_failure",
     "responsible_question",

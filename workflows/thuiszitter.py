@@ -61,9 +61,11 @@ PORTIE_BATCH = 128
 PORTIE_MAX = 32
 """Effects in one portion: one activity, so this many calls to one slow partner in a row at most."""
 PORTIE_BATCH_BYTES = 256_000
-"""JSON of the effects carried out at once, and of those a continue-as-new carries with ``effecten-gebundeld``: what
-one workflow task hands the server stays below the SDK's warning limit (512 KB) however large the effects (a
-register line carries the dossier when it changed), so each write of the case in the server stays short."""
+"""Bytes of JSON of the effects carried out at once (the first always goes, whatever its size), and of those a
+continue-as-new carries along with the state, with ``effecten-gebundeld``: what one workflow task hands the server
+stays far below the payload limit (2 MB) and mostly below the SDK's warning limit (512 KB), so each write of the case
+in the server stays short (a register line carries the dossier when it changed). Counted without fields at their
+default (``rules.json_size``): a field added with a default later does not move where a batch is cut."""
 CONTINUE_AS_NEW_MAX_PENDING_BYTES = 1_000_000
 """Waiting effects go along with continue-as-new up to this size in JSON (``effecten-in-porties``; with
 ``effecten-gebundeld`` up to ``PORTIE_BATCH_BYTES``): the new run's input stays well below
@@ -281,13 +283,14 @@ class ThuiszitterWorkflow:
             if gebundeld:
                 portions = rules.next_portions(self._pending, PORTIE_BATCH, PORTIE_MAX, PORTIE_BATCH_BYTES)
                 outcomes = await asyncio.gather(*(self._carry_out_portion(portion) for portion in portions))
-                reasons = {
-                    id(effect): reden
+                # Settled in queue order: the batch is the front of the queue, each portion in its order.
+                per_receiver = {
+                    rules.receiver_of(portion[0]): iter(redenen)
                     for portion, redenen in zip(portions, outcomes, strict=True)
-                    for effect, reden in zip(portion, redenen, strict=True)
                 }
-                for _ in range(len(reasons)):
-                    self._settle(self._pending[0], reasons[id(self._pending[0])])
+                for _ in range(sum(len(portion) for portion in portions)):
+                    effect = self._pending[0]
+                    self._settle(effect, next(per_receiver[rules.receiver_of(effect)]))
             else:
                 batch = rules.next_batch(self._pending, EFFECT_BATCH) if in_porties else list(self._pending)
                 redenen = await asyncio.gather(*(self._carry_out(effect) for effect in batch))
@@ -299,7 +302,11 @@ class ThuiszitterWorkflow:
                 and self._history_is_long()
                 and workflow.all_handlers_finished()
                 and self._may_continue_as_new_now()
-                and rules.fits_in(self._pending, PORTIE_BATCH_BYTES if gebundeld else CONTINUE_AS_NEW_MAX_PENDING_BYTES)
+                and (
+                    rules.fits_in(self._pending, PORTIE_BATCH_BYTES, rules.json_size)
+                    if gebundeld
+                    else rules.fits_in(self._pending, CONTINUE_AS_NEW_MAX_PENDING_BYTES)
+                )
             ):
                 self._continue_as_new()
 
@@ -307,10 +314,7 @@ class ThuiszitterWorkflow:
         """One effect as its activity: None when done, the reason when the outside system refused it for good."""
         try:
             if isinstance(effect, Vastlegging):
-                workflow.logger.info(
-                    "gebeurtenis vastgelegd",
-                    extra={"gebeurtenis": effect.gebeurtenis, "fase": effect.fase, "volgnummer": effect.volgnummer},
-                )
+                _log_recorded(effect)
                 await workflow.execute_activity(
                     activities.vastleggen,
                     effect,
@@ -342,23 +346,27 @@ class ThuiszitterWorkflow:
 
     async def _carry_out_portion(self, portion: list[Effect]) -> list[str | None]:
         """A portion for one receiver: a single effect as its own activity (as every case did before), more in one
-        ``uitvoeren`` in their order. The outcome of each, as :meth:`_carry_out` gives it."""
+        ``uitvoeren`` in their order. The outcome of each, as :meth:`_carry_out` gives it. The activity refuses
+        nothing as a whole (a refusal for good is one effect's outcome, and everything else is tried again), so its
+        failure, a cancellation, goes up as the register's does. An attempt may take a minute, whatever the portion's
+        length: one that takes longer is tried again and goes on where it was, and an attempt cut off from the server
+        stops by then."""
         if len(portion) == 1:
             return [await self._carry_out(portion[0])]
-        portie = Portie(effecten=portion)
-        try:
-            return await workflow.execute_activity(
-                activities.uitvoeren,
-                portie,
-                start_to_close_timeout=ACTIVITY_TIMEOUT * len(portion),
-                heartbeat_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
-                summary=portie.samenvatting,
+        if isinstance(first := portion[0], Vastlegging) and isinstance(last := portion[-1], Vastlegging):
+            workflow.logger.info(
+                "gebeurtenissen vastgelegd",
+                extra={"aantal": len(portion), "volgnummer_van": first.volgnummer, "volgnummer_tot": last.volgnummer},
             )
-        except ActivityError as error:
-            if isinstance(portion[0], Vastlegging):
-                raise  # the register is ours: it does not refuse, it is retried until it answers
-            return [_reason(error)] * len(portion)
+        portie = Portie(effecten=portion)
+        return await workflow.execute_activity(
+            activities.uitvoeren,
+            portie,
+            start_to_close_timeout=2 * ACTIVITY_TIMEOUT,
+            heartbeat_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+            summary=portie.samenvatting,
+        )
 
     def _settle(self, effect: Vastlegging | Registratie | Bericht, reden: str | None) -> None:
         """The effect at the head of the queue is done (or refused, which becomes a task for a person)."""
@@ -387,6 +395,13 @@ class ThuiszitterWorkflow:
             workflow.upsert_search_attributes(updates)
             self._published = values
         workflow.set_current_details(rules.details_markdown(state, now))
+
+
+def _log_recorded(effect: Vastlegging) -> None:
+    workflow.logger.info(
+        "gebeurtenis vastgelegd",
+        extra={"gebeurtenis": effect.gebeurtenis, "fase": effect.fase, "volgnummer": effect.volgnummer},
+    )
 
 
 def _count(name: str, description: str, **attributes: str) -> None:

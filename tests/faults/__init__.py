@@ -65,9 +65,11 @@ FINISHED_REGISTRATION = {"verzonden", "niet_verzonden"}
 FINISHED_NOTIFICATION = {"verzonden"}
 TURNED_BACK = WorkflowTaskFailedCause.Name(WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND)
 """The cause of a workflow task the server turns back because an event came in while the task ended the run."""
-FORCED_ELSEWHERE = WorkflowTaskFailedCause.Name(WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND)
-"""The cause of a workflow task the SDK fails on purpose so that the next one goes to any worker, not this one's
-sticky queue (after it dropped the case from its cache)."""
+FORCE_CLOSED = WorkflowTaskFailedCause.Name(WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND)
+"""The cause of a workflow task the server closes by force because more events came in while it ran than the server
+buffers for one workflow (``history.maximumBufferedEventsBatch``, ``history.maximumBufferedEventsSizeInBytes``): a
+flood of signals, or a very large one. The events stay; the next task carries them at once, and the worker, whose
+completion then finds its task gone ("Task not found when completing"), replays the case from its history."""
 HELD_PATH = "/kindkans/hulpvraag_bijwerken"
 """The registration call whose answer the partners hold to arrange a strike: a case makes it in the middle of its
 story (after the oudergesprek, the plan and the route), so a case held there has effects behind and ahead of it."""
@@ -834,11 +836,12 @@ class Batch:
         return sum(await bounded(one(case) for case in self.cases), Counter[str]())
 
     async def failed_workflow_tasks(self) -> Counter[str]:
-        """Workflow tasks that failed, in any run, by cause. Not counted: a task the server turned back because an
-        event came in while the task ended the run (cause ``UNHANDLED_COMMAND``; the case is asked again with the new
-        event), which is Temporal's doing, not the case's."""
+        """Workflow tasks that failed through the case, in any run, by cause. Not counted, as Temporal's doing and not
+        the case's: a task the server turned back because an event came in while the task ended the run
+        (:data:`TURNED_BACK`), and one it closed by force as too many events came in while it ran
+        (:data:`FORCE_CLOSED`); either way the case is asked again at once with the new events."""
         failures = await self.workflow_task_failures()
-        del failures[TURNED_BACK]
+        del failures[TURNED_BACK], failures[FORCE_CLOSED]
         return failures
 
     # -------------------------------------------------------------------------------------------- verify
