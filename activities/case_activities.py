@@ -174,9 +174,10 @@ class CaseActivities:
 
     async def _carry_out_in_portion(self, effect: Vastlegging | Registratie | Bericht) -> str | None:
         """One effect of a portion: None when done, the reason when it was refused for good (now or before)."""
-        again = activity.info().attempt > 1 and not isinstance(effect, Vastlegging)
-        if again and (refused := await self.register.refused_for_good(effect.soort, effect.sleutel)) is not None:
-            return refused
+        if activity.info().attempt > 1 and not isinstance(effect, Vastlegging):
+            read = self.register.registration if isinstance(effect, Registratie) else self.register.notification
+            if (row := await read(effect.sleutel)) is not None and row.status == "mislukt":
+                return row.fout or ""
         try:
             if isinstance(effect, Vastlegging):
                 await self.vastleggen(effect)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from itertools import islice
+from typing import Any, TypeVar
 
 from workflows.calendar import amsterdam_date
 from workflows.contract import Rol
@@ -13,6 +14,8 @@ from workflows.effects import Actie, Bericht, Effect, Registratie, Sjabloon, Sys
 from workflows.state import CaseState, contact_of
 from workflows.tasks import open_tasks
 from workflows.work import sync
+
+R = TypeVar("R")
 
 
 def _next_key(state: CaseState, what: str) -> str:
@@ -171,6 +174,15 @@ def next_portions(waiting: Iterable[Effect], most: int, per_receiver: int, max_b
             break
         portion.append(effect)
     return [portion for portion in portions.values() if portion]
+
+
+def in_queue_order(waiting: Iterable[Effect], portions: list[list[Effect]], outcomes: list[list[R]]) -> list[R]:
+    """The outcome of each effect of a batch from :func:`next_portions`, in the order the effects wait: the batch is
+    the front of ``waiting``, each portion in its order, so settling them one by one from the front stays the same on
+    every replay."""
+    per_receiver = {receiver_of(portion[0]): iter(found) for portion, found in zip(portions, outcomes, strict=True)}
+    count = sum(len(portion) for portion in portions)
+    return [next(per_receiver[receiver_of(effect)]) for effect in islice(waiting, count)]
 
 
 def json_size(effect: Effect) -> int:

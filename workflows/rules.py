@@ -35,10 +35,10 @@ from workflows.firing import fire_due_terms
 from workflows.outbox import (
     addressed_again,
     fits_in,
+    in_queue_order,
     json_size,
     next_batch,
     next_portions,
-    receiver_of,
     take_effects,
 )
 from workflows.state import MAX_AFGEWEZEN, MAX_TIJDLIJN, SYSTEEM, AndereSchool, CaseState, Weigering, weeks_at_home
@@ -64,6 +64,7 @@ __all__ = [
     "fingerprint",
     "fire_due_terms",
     "fits_in",
+    "in_queue_order",
     "is_duplicate",
     "json_size",
     "moment_of",
@@ -74,7 +75,6 @@ __all__ = [
     "open_tasks",
     "parse",
     "receive",
-    "receiver_of",
     "refuse",
     "register_failure",
     "responsible_question",

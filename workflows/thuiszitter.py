@@ -283,14 +283,8 @@ class ThuiszitterWorkflow:
             if gebundeld:
                 portions = rules.next_portions(self._pending, PORTIE_BATCH, PORTIE_MAX, PORTIE_BATCH_BYTES)
                 outcomes = await asyncio.gather(*(self._carry_out_portion(portion) for portion in portions))
-                # Settled in queue order: the batch is the front of the queue, each portion in its order.
-                per_receiver = {
-                    rules.receiver_of(portion[0]): iter(redenen)
-                    for portion, redenen in zip(portions, outcomes, strict=True)
-                }
-                for _ in range(sum(len(portion) for portion in portions)):
-                    effect = self._pending[0]
-                    self._settle(effect, next(per_receiver[rules.receiver_of(effect)]))
+                for reden in rules.in_queue_order(self._pending, portions, outcomes):
+                    self._settle(self._pending[0], reden)
             else:
                 batch = rules.next_batch(self._pending, EFFECT_BATCH) if in_porties else list(self._pending)
                 redenen = await asyncio.gather(*(self._carry_out(effect) for effect in batch))
@@ -314,7 +308,10 @@ class ThuiszitterWorkflow:
         """One effect as its activity: None when done, the reason when the outside system refused it for good."""
         try:
             if isinstance(effect, Vastlegging):
-                _log_recorded(effect)
+                workflow.logger.info(
+                    "gebeurtenis vastgelegd",
+                    extra={"gebeurtenis": effect.gebeurtenis, "fase": effect.fase, "volgnummer": effect.volgnummer},
+                )
                 await workflow.execute_activity(
                     activities.vastleggen,
                     effect,
@@ -395,13 +392,6 @@ class ThuiszitterWorkflow:
             workflow.upsert_search_attributes(updates)
             self._published = values
         workflow.set_current_details(rules.details_markdown(state, now))
-
-
-def _log_recorded(effect: Vastlegging) -> None:
-    workflow.logger.info(
-        "gebeurtenis vastgelegd",
-        extra={"gebeurtenis": effect.gebeurtenis, "fase": effect.fase, "volgnummer": effect.volgnummer},
-    )
 
 
 def _count(name: str, description: str, **attributes: str) -> None:

@@ -29,7 +29,16 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from tests.faults import FORCE_CLOSED, UNREADABLE, Batch, DrivenCase, FaultStack, bounded, script_events
+from tests.faults import (
+    FORCE_CLOSED,
+    UNREADABLE,
+    Batch,
+    DrivenCase,
+    FaultStack,
+    bounded,
+    script_events,
+    through_the_case,
+)
 from thuiszitters.intake import main as intake_main
 from thuiszitters.temporal.codec import ENCODING, KEY_ID_METADATA
 from workflows.calendar import amsterdam_date
@@ -247,7 +256,8 @@ async def test_hostile_intake_rows_signals_and_updates_change_nothing(
     hostile_signals = sum(len(case.signals) - len(case.script.events) for case in batch.cases)
     updates = sum(s for s, _, _ in sent)
     unreadable = sum(n for _, _, n in sent)
-    closed_by_force = (await batch.workflow_task_failures())[FORCE_CLOSED]
+    failures = await batch.workflow_task_failures()
+    closed_by_force = failures[FORCE_CLOSED]
     outcome = await batch.verify(
         note=f"{hostile_signals} vijandige signalen (waarvan {unreadable} onleesbaar), {updates} updates, "
         f"{closed_events} na afsluiting"
@@ -256,7 +266,7 @@ async def test_hostile_intake_rows_signals_and_updates_change_nothing(
     outcome.assert_clean()
 
     assert sum(refused for _, refused, _ in sent) == updates  # every hostile update refused
-    failed = await batch.failed_workflow_tasks()
+    failed = through_the_case(failures)
     assert not failed, f"mislukte workflowtaken, per oorzaak: {dict(failed)}"  # nothing hostile ever failed one
     # Nothing was dropped before the rules saw it: the unreadable payloads are in ``afgewezen`` too (verify).
     assert not worker.logged_containing("dropping the signal")

@@ -587,15 +587,6 @@ class Register:
             definitief,
         )
 
-    async def refused_for_good(self, soort: str, sleutel: str) -> str | None:
-        """Why a registration call (``soort`` 'registratie') or a message ('bericht') was refused for good (status
-        'mislukt'), or None: a portion tried again must not send it once more (``CaseActivities.uitvoeren``)."""
-        table = {"registratie": "registrations", "bericht": "notifications"}[soort]
-        fout: str | None = await self.pool.fetchval(
-            f"SELECT coalesce(fout, '') FROM {table} WHERE sleutel = $1 AND status = 'mislukt'", sleutel
-        )
-        return fout
-
     # ------------------------------------------------------------------------------------------ berichten
 
     async def claim_notification(self, b: Bericht, kanaal: str, onderwerp: str) -> bool:
