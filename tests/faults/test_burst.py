@@ -60,11 +60,12 @@ OTHERS = 20
 SEND_CONCURRENCY = 20
 """Signals in flight at once. The dev server takes every signal of one workflow under that workflow's lock, one by
 one, and writes it to SQLite: what a sender has in flight beyond what the server takes waits in that queue, and so
-does a question to the same case. With 20 in flight the server takes some 120 signals a second (some 40 a second to
-the largest case, several times Temporal's guidance for one workflow) and needs about 0.5 s to describe the largest
-case; with 50 in flight it takes some 150 a second, a third of them queued at once for the largest case, and the
-describe alone takes 1.0 to 1.8 s: the limit on an answer would measure the server's queue, not the case (figures in
-docs/performance.md, "A burst of events"). Through the project's API a service sends at most 600 events a minute."""
+does a question to the same case. With 20 in flight the server takes some 125 to 150 signals a second (some 40 a
+second to the largest case, several times Temporal's guidance for one workflow) and needs 0.4 to 0.9 s to describe
+the largest case; with 50 in flight it takes some 150 to 210 a second, a third of them queued at once for the largest
+case, and the describe alone takes 0.8 to 1.8 s: the limit on an answer would measure the server's queue, not the
+case (figures in docs/performance.md, "A burst of events"). Through the project's API a service sends at most 600
+events a minute."""
 ANSWER_WITHIN = 2.0
 """Seconds a case may take to answer a status query, during the burst as at any time."""
 GIVE_UP_ASKING = 10.0
